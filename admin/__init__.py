@@ -1,0 +1,1 @@
+"""Municipality: funds, eligibility import, issuance, letters, shop approval, reports, settlement."""

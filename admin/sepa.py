@@ -1,0 +1,391 @@
+"""SEPA credit-transfer files (pain.001.001.03 / .09) for paying shops, checked against the XSD."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sepaxml
+from lxml import etree
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+SCHEMAS = {"03": "pain.001.001.03", "09": "pain.001.001.09"}
+SCHEMA_DIR = Path(sepaxml.__file__).parent / "schemas"
+MAX_AMOUNT_CENTS = 99_999_999_999  # EPC rulebook: at most 999 999 999,99 euro per transfer
+MAX_NAME = 70  # EPC rulebook limit for names (the XSD of .03 allows 140)
+MAX_REMITTANCE = 140
+
+# The SEPA Latin character set of the EPC implementation guidelines.
+_SEPA_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+_SEPA_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+]{1,35}")
+_AMOUNT = re.compile(r"(\d+)\.(\d{2})")
+_TRANSLIT = str.maketrans(
+    {
+        **dict.fromkeys('‘’“”´`"', "'"),
+        **dict.fromkeys("–—_", "-"),
+        **dict.fromkeys("[{", "("),
+        **dict.fromkeys("]}", ")"),
+        **{"&": "+", ";": ",", "@": "(at)", "€": "EUR", "ß": "ss", "Æ": "AE", "æ": "ae"},
+        **{"Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"},
+        **{"Þ": "Th", "þ": "th"},
+    }
+)
+
+
+class SepaError(Exception):
+    """A refused SEPA file; ``code`` is stable, the messages are for people (Dutch, English)."""
+
+    def __init__(self, code: str, message_nl: str, message_en: str, **details: object) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_nl = message_nl
+        self.message_en = message_en
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Debtor:
+    """The paying account: the municipality's fund account."""
+
+    name: str
+    iban: str
+    bic: str | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One payment to a shop; ``end_to_end_id`` travels to the shop's bank statement."""
+
+    end_to_end_id: str
+    creditor_name: str
+    creditor_iban: str
+    creditor_bic: str | None
+    amount_cents: int
+    remittance: str
+
+
+def to_sepa_text(text: str) -> str:
+    """Transliterate free text to the SEPA Latin character set (ë -> e, & -> +)."""
+    # Translate again after NFKD: compatibility forms such as a full-width & decompose to &.
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT)).translate(_TRANSLIT)
+    kept = (ch if ch in _SEPA_CHARS else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join("".join(kept).split())
+
+
+def cents_to_xml_amount(cents: int) -> str:
+    """Format positive integer cents as an XML amount, e.g. 1250 -> "12.50"."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def xml_amount_to_cents(text: str | None) -> int:
+    """Parse an XML amount with exactly two decimals ("12.50") to integer cents."""
+    match = _AMOUNT.fullmatch((text or "").strip())
+    if match is None:
+        raise SepaError(
+            "invalid_amount",
+            f"Bedrag '{text}' heeft niet de vorm 12.50.",
+            f"Amount '{text}' is not of the form 12.50.",
+        )
+    return int(match.group(1)) * 100 + int(match.group(2))
+
+
+def build_credit_transfer(
+    debtor: Debtor,
+    transfers: Sequence[Transfer],
+    *,
+    message_id: str,
+    execution_date: date,
+    batch_booking: bool = True,
+    version: str = "03",
+    created_at: datetime,
+) -> bytes:
+    """Build a validated pain.001 credit-transfer file paying every transfer from the debtor."""
+    schema = _schema_name(version)
+    _check_identifier(message_id, "message_id")
+    if not transfers:
+        raise SepaError(
+            "empty_batch",
+            "Er zijn geen betalingen om in het bestand te zetten.",
+            "There are no payments to put in the file.",
+        )
+    if execution_date < created_at.date():
+        raise SepaError(
+            "execution_date_in_past",
+            f"De uitvoerdatum {execution_date.isoformat()} ligt in het verleden.",
+            f"The execution date {execution_date.isoformat()} is in the past.",
+        )
+    config = _debtor_config(debtor, batch_booking)
+    payments = _payments(transfers, execution_date)
+    document = sepaxml.SepaTransfer(config, schema=schema, clean=False)
+    for payment in payments:
+        document.add_payment(payment)
+    root = etree.fromstring(bytes(document.export(validate=False)), parser=_parser())
+    _stamp(root, message_id, created_at)
+    body = etree.tostring(root, xml_declaration=False, encoding="UTF-8", pretty_print=True)
+    xml_bytes = b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+    validate_pain001(xml_bytes, version)
+    _check_amounts_match(root, transfers)
+    return bytes(xml_bytes)
+
+
+def validate_pain001(xml_bytes: bytes, version: str) -> None:
+    """Check a pain.001 file against the official XSD and its control sums; raise SepaError."""
+    schema = _xsd(_schema_name(version))
+    try:
+        root = etree.fromstring(xml_bytes, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        raise SepaError(
+            "invalid_xml",
+            f"Het bestand is geen geldige XML: {exc}",
+            f"The file is not well-formed XML: {exc}",
+        ) from exc
+    if not schema.validate(root):
+        error = schema.error_log.last_error
+        line = f"line {error.line}: {error.message}"
+        raise SepaError(
+            "schema_invalid",
+            f"Het bestand voldoet niet aan het XSD-schema ({line}).",
+            f"The file does not match the XSD schema ({line}).",
+            line=line,
+        )
+    _check_control_sums(root)
+
+
+def _schema_name(version: str) -> str:
+    """Return the pain.001 schema name of a version ("03" or "09")."""
+    if version not in SCHEMAS:
+        raise SepaError(
+            "unsupported_version",
+            f"Versie '{version}' wordt niet ondersteund; kies 03 of 09.",
+            f"Version '{version}' is not supported; choose 03 or 09.",
+        )
+    return SCHEMAS[version]
+
+
+@functools.cache
+def _xsd(schema: str) -> etree.XMLSchema:
+    """Load (once) the official ISO 20022 XSD bundled with sepaxml."""
+    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / f"{schema}.xsd")))
+
+
+def _parser() -> etree.XMLParser:
+    """Return an XML parser that resolves no entities and fetches nothing from the network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+
+
+def _check_identifier(value: str, field: str) -> None:
+    """Refuse an identifier outside the SEPA identifier rules (1-35 chars, no '//' or edge '/')."""
+    if (
+        not _SEPA_ID.fullmatch(value)
+        or value.startswith("/")
+        or value.endswith("/")
+        or "//" in value
+    ):
+        raise SepaError(
+            f"invalid_{field}",
+            f"'{value}' is geen geldig SEPA-kenmerk (1-35 tekens, A-Z 0-9 / - ? : ( ) . , ' +).",
+            f"'{value}' is not a valid SEPA identifier (1-35 chars, A-Z 0-9 / - ? : ( ) . , ' +).",
+            field=field,
+        )
+
+
+def _checked_iban(value: str, owner: str) -> str:
+    """Return the compact IBAN, or refuse it naming its owner."""
+    try:
+        return IBAN(value).compact
+    except (SchwiftyException, ValueError) as exc:
+        raise SepaError(
+            "invalid_iban",
+            f"Het IBAN '{value}' van {owner} is ongeldig ({exc}).",
+            f"The IBAN '{value}' of {owner} is invalid ({exc}).",
+            owner=owner,
+        ) from exc
+
+
+def _checked_bic(value: str | None, owner: str) -> str | None:
+    """Return the BIC in canonical form (or None), or refuse it naming its owner."""
+    if not value:
+        return None
+    try:
+        return str(BIC(value))
+    except (SchwiftyException, ValueError) as exc:
+        raise SepaError(
+            "invalid_bic",
+            f"De BIC '{value}' van {owner} is ongeldig ({exc}).",
+            f"The BIC '{value}' of {owner} is invalid ({exc}).",
+            owner=owner,
+        ) from exc
+
+
+def _checked_name(value: str, owner: str) -> str:
+    """Return a name transliterated to SEPA characters and cut to 70, refusing an empty one."""
+    name = to_sepa_text(value)[:MAX_NAME].strip()
+    if not name:
+        raise SepaError(
+            "invalid_name",
+            f"De naam van {owner} is leeg of bevat geen bruikbare tekens.",
+            f"The name of {owner} is empty or has no usable characters.",
+            owner=owner,
+        )
+    return name
+
+
+def _debtor_config(debtor: Debtor, batch_booking: bool) -> dict[str, Any]:
+    """Return the sepaxml configuration for the paying account."""
+    owner = f"de betaler '{debtor.name}'"
+    config: dict[str, Any] = {
+        "name": _checked_name(debtor.name, owner),
+        "IBAN": _checked_iban(debtor.iban, debtor.name),
+        "batch": batch_booking,
+        "currency": "EUR",
+    }
+    bic = _checked_bic(debtor.bic, debtor.name)
+    if bic:
+        config["BIC"] = bic
+    return config
+
+
+def _payments(transfers: Sequence[Transfer], execution_date: date) -> list[dict[str, Any]]:
+    """Check every transfer and return them as sepaxml payment dicts."""
+    seen: set[str] = set()
+    payments = []
+    for transfer in transfers:
+        _check_identifier(transfer.end_to_end_id, "end_to_end_id")
+        if transfer.end_to_end_id in seen:
+            raise SepaError(
+                "duplicate_end_to_end_id",
+                f"Het kenmerk '{transfer.end_to_end_id}' komt twee keer voor.",
+                f"The reference '{transfer.end_to_end_id}' occurs twice.",
+            )
+        seen.add(transfer.end_to_end_id)
+        payments.append(_payment(transfer, execution_date))
+    return payments
+
+
+def _payment(transfer: Transfer, execution_date: date) -> dict[str, Any]:
+    """Check one transfer and return it as a sepaxml payment dict."""
+    who = f"{transfer.creditor_name} ({transfer.end_to_end_id})"
+    _check_amount(transfer.amount_cents, who)
+    remittance = to_sepa_text(transfer.remittance)
+    if len(remittance) > MAX_REMITTANCE:
+        raise SepaError(
+            "remittance_too_long",
+            f"De omschrijving voor {who} is langer dan {MAX_REMITTANCE} tekens.",
+            f"The description for {who} is longer than {MAX_REMITTANCE} characters.",
+        )
+    payment: dict[str, Any] = {
+        "name": _checked_name(transfer.creditor_name, who),
+        "IBAN": _checked_iban(transfer.creditor_iban, who),
+        "amount": transfer.amount_cents,
+        "execution_date": execution_date,
+        "description": remittance or transfer.end_to_end_id,
+        "endtoend_id": transfer.end_to_end_id,
+    }
+    bic = _checked_bic(transfer.creditor_bic, who)
+    if bic:
+        payment["BIC"] = bic
+    return payment
+
+
+def _check_amount(cents: int, who: str) -> None:
+    """Refuse an amount that is not a positive integer number of cents within the EPC limit."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise SepaError(
+            "amount_not_integer",
+            f"Het bedrag voor {who} is geen geheel aantal centen.",
+            f"The amount for {who} is not a whole number of cents.",
+        )
+    if cents <= 0:
+        raise SepaError(
+            "amount_not_positive",
+            f"Het bedrag voor {who} moet groter zijn dan nul.",
+            f"The amount for {who} must be greater than zero.",
+        )
+    if cents > MAX_AMOUNT_CENTS:
+        raise SepaError(
+            "amount_too_large",
+            f"Het bedrag voor {who} is hoger dan SEPA toestaat.",
+            f"The amount for {who} is higher than SEPA allows.",
+        )
+
+
+def _stamp(root: etree._Element, message_id: str, created_at: datetime) -> None:
+    """Replace sepaxml's random ids and wall-clock time with the caller's (deterministic output)."""
+    ns = {"p": etree.QName(root).namespace}
+    root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", ns).text = message_id
+    stamp = created_at.replace(microsecond=0).isoformat()
+    root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", ns).text = stamp
+    blocks = root.findall("p:CstmrCdtTrfInitn/p:PmtInf", ns)
+    for block in blocks:
+        # One block (batch booking): the message id; else one per transfer: its end-to-end id.
+        first_id = block.find("p:CdtTrfTxInf/p:PmtId/p:EndToEndId", ns).text
+        block.find("p:PmtInfId", ns).text = message_id if len(blocks) == 1 else first_id
+        _mark_missing_debtor_bic(block, ns)
+
+
+def _mark_missing_debtor_bic(block: etree._Element, ns: dict[str, str]) -> None:
+    """Fill an empty debtor agent with Othr/Id NOTPROVIDED, as the EPC guidelines ask."""
+    agent = block.find("p:DbtrAgt/p:FinInstnId", ns)
+    if agent is not None and len(agent) == 0:
+        other = etree.SubElement(agent, f"{{{ns['p']}}}Othr")
+        etree.SubElement(other, f"{{{ns['p']}}}Id").text = "NOTPROVIDED"
+
+
+def _check_control_sums(root: etree._Element) -> None:
+    """Check that NbOfTxs and CtrlSum of the group header and every block match the transfers."""
+    ns = {"p": etree.QName(root).namespace}
+    initiation = root.find("p:CstmrCdtTrfInitn", ns)
+    total_count = 0
+    total_cents = 0
+    for index, block in enumerate(initiation.findall("p:PmtInf", ns), start=1):
+        amounts = [
+            xml_amount_to_cents(node.text)
+            for node in block.findall("p:CdtTrfTxInf/p:Amt/p:InstdAmt", ns)
+        ]
+        _compare_sums(block, ns, len(amounts), sum(amounts), f"PmtInf {index}")
+        total_count += len(amounts)
+        total_cents += sum(amounts)
+    _compare_sums(initiation.find("p:GrpHdr", ns), ns, total_count, total_cents, "GrpHdr")
+
+
+def _compare_sums(
+    node: etree._Element, ns: dict[str, str], count: int, cents: int, where: str
+) -> None:
+    """Refuse a block whose stated count or control sum differs from its transfers."""
+    stated_count = node.findtext("p:NbOfTxs", namespaces=ns)
+    stated_sum = node.findtext("p:CtrlSum", namespaces=ns)
+    if stated_sum is None or stated_count != str(count) or xml_amount_to_cents(stated_sum) != cents:
+        found = f"{where}: NbOfTxs={stated_count} CtrlSum={stated_sum}"
+        expected = f"{count} / {cents_to_xml_amount(cents)}"
+        raise SepaError(
+            "control_sum_mismatch",
+            f"Aantal of controletotaal klopt niet ({found}, verwacht {expected}).",
+            f"Count or control sum does not match ({found}, expected {expected}).",
+            where=where,
+        )
+
+
+def _check_amounts_match(root: etree._Element, transfers: Sequence[Transfer]) -> None:
+    """Check that the file pays exactly the requested amounts to the requested references."""
+    ns = {"p": etree.QName(root).namespace}
+    written = sorted(
+        (
+            tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns),
+            xml_amount_to_cents(tx.findtext("p:Amt/p:InstdAmt", namespaces=ns)),
+        )
+        for tx in root.iter(f"{{{ns['p']}}}CdtTrfTxInf")
+    )
+    wanted = sorted((t.end_to_end_id, t.amount_cents) for t in transfers)
+    if written != wanted:
+        raise SepaError(
+            "amount_mismatch",
+            "De bedragen in het bestand wijken af van de gevraagde betalingen.",
+            "The amounts in the file differ from the requested payments.",
+        )

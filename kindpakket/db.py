@@ -1,0 +1,137 @@
+"""Database engine and the unit of work: one transaction per request or CLI command.
+
+Views and services never commit; the shell commits after a successful request (status
+below 500) and rolls back otherwise. On SQLite, write transactions begin with ``BEGIN
+IMMEDIATE`` so that ledger appends are serialised before they read; read-only requests
+(GET/HEAD) begin a plain deferred transaction so they never wait for the write lock.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # an acknowledged payment survives power loss
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA recursive_triggers=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Begin transactions inside this block as readers (no SQLite write lock)."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+class Database:
+    """The request-scoped session; each app keeps its own engine in ``app.extensions``."""
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine for ``app`` and hook the unit of work into requests."""
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["kindpakket_db"] = (
+            engine,
+            sessionmaker(bind=engine, expire_on_commit=False),
+        )
+
+        @app.before_request
+        def _intent() -> None:
+            from flask import request
+
+            g._kp_intent = _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+        @app.after_request
+        def _finish(response: Response) -> Response:
+            session: Session | None = g.pop("_kp_session", None)
+            if session is not None:
+                try:
+                    if response.status_code < 500 and not g.get("_kp_rollback"):
+                        session.commit()
+                    else:
+                        session.rollback()
+                finally:
+                    session.close()
+            return response
+
+        @app.teardown_request
+        def _teardown(_exc: BaseException | None) -> None:
+            session: Session | None = g.pop("_kp_session", None)
+            if session is not None:
+                session.rollback()
+                session.close()
+            token = g.pop("_kp_intent", None)
+            if token is not None:
+                _write_intent.reset(token)
+
+    @property
+    def engine(self) -> Engine:
+        """Return the current app's engine."""
+        return current_app.extensions["kindpakket_db"][0]  # type: ignore[no-any-return]
+
+    @property
+    def sessionmaker(self) -> sessionmaker[Session]:
+        """Return the current app's session factory."""
+        return current_app.extensions["kindpakket_db"][1]  # type: ignore[no-any-return]
+
+    @property
+    def session(self) -> Session:
+        """Return the session of the current request or CLI command, opening it lazily."""
+        session: Session | None = g.get("_kp_session")
+        if session is None:
+            session = self.sessionmaker()
+            g._kp_session = session
+        return session
+
+    def discard(self) -> None:
+        """Roll back the current request's work even though it ends in a 2xx-4xx answer."""
+        g._kp_rollback = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Open a session outside a request (CLI, jobs): commit on success, else roll back."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+db = Database()

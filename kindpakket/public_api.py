@@ -1,0 +1,36 @@
+"""Public, read-only endpoints: signing keys and the ledger's head (more in the ledger API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from kindpakket.db import db
+from ledger import store
+
+blp = Blueprint("public", __name__, url_prefix="/api/v1", description="Public keys and ledger")
+
+
+def keyring() -> Any:
+    """Return the installation's keyring."""
+    from kindpakket.keys import Keyring
+
+    return Keyring(Path(current_app.config["KEY_DIR"]))
+
+
+@blp.route("/keys")
+@blp.doc(security=[])
+def keys() -> dict[str, Any]:
+    """List the public keys (token and checkpoint) with their ids and validity."""
+    ring = keyring()
+    return {"keys": ring.public_keys("token") + ring.public_keys("checkpoint")}
+
+
+@blp.route("/ledger/head")
+def ledger_head() -> dict[str, Any]:
+    """Return the number of entries and the hash of the last one."""
+    size, head_hash = store.head(db.session)
+    return {"size": size, "hash": head_hash}

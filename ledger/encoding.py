@@ -1,0 +1,163 @@
+"""Canonical bytes of a ledger entry and their hash (pure).
+
+An entry is hashed as RFC 8785 (JCS) JSON: keys sorted, no white space, UTF-8. We restrict
+values to strings, safe integers, booleans, null, lists and objects with ASCII keys, for
+which Python's ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+produces exactly the JCS form. The bytes are stored as they were hashed, so verification
+never depends on re-serialising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+MAX_SAFE_INT = 2**53 - 1
+ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+$")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}$")
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One leg of an entry: ``amount`` cents added to ``account`` (negative = taken)."""
+
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryBody:
+    """The hashed content of one ledger entry."""
+
+    seq: int
+    prev_hash: str
+    kind: str
+    timestamp: str
+    postings: tuple[Posting, ...]
+    meta: dict[str, Any]
+    idempotency_key: str | None
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Return ``moment`` as an ISO 8601 UTC string with microseconds and a ``Z``.
+
+    Args:
+        moment: an aware datetime (naive ones are taken as UTC).
+
+    Returns:
+        e.g. ``2026-11-23T12:00:00.000000Z``.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_value(value: Any, path: str = "meta") -> None:
+    """Raise ``ValueError`` unless ``value`` is within the JCS-safe value domain.
+
+    Args:
+        value: a metadata value.
+        path: where the value sits, for the error message.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise ValueError(f"{path}: integer outside the safe range")
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            check_value(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise ValueError(f"{path}: keys must be ASCII strings")
+            check_value(item, f"{path}.{key}")
+        return
+    raise ValueError(f"{path}: {type(value).__name__} is not allowed (no floats, no objects)")
+
+
+def encode(body: EntryBody) -> bytes:
+    """Return the canonical bytes of ``body``.
+
+    Args:
+        body: the entry content.
+
+    Returns:
+        UTF-8 JCS JSON bytes.
+    """
+    return _dumps(
+        {
+            "v": FORMAT_VERSION,
+            "seq": body.seq,
+            "prev": body.prev_hash,
+            "kind": body.kind,
+            "ts": body.timestamp,
+            "postings": [[p.account, p.amount] for p in body.postings],
+            "meta": body.meta,
+            "idem": body.idempotency_key,
+        }
+    ).encode()
+
+
+def decode(data: bytes) -> EntryBody:
+    """Parse canonical bytes back into an ``EntryBody``.
+
+    Args:
+        data: bytes produced by :func:`encode`.
+
+    Returns:
+        The entry content.
+
+    Raises:
+        ValueError: when the bytes are not a version-1 entry.
+    """
+    raw = json.loads(data)
+    if not isinstance(raw, dict) or raw.get("v") != FORMAT_VERSION:
+        raise ValueError("not a version 1 ledger entry")
+    return EntryBody(
+        seq=raw["seq"],
+        prev_hash=raw["prev"],
+        kind=raw["kind"],
+        timestamp=raw["ts"],
+        postings=tuple(Posting(a, n) for a, n in raw["postings"]),
+        meta=raw["meta"],
+        idempotency_key=raw["idem"],
+    )
+
+
+def entry_hash(data: bytes) -> str:
+    """Return the lowercase hex SHA-256 of canonical entry bytes.
+
+    Args:
+        data: canonical bytes.
+
+    Returns:
+        64 hex characters.
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_key(kind: str, postings: tuple[Posting, ...], meta: dict[str, Any]) -> str:
+    """Return a stable string of what an idempotent request asked for.
+
+    Args:
+        kind: entry kind.
+        postings: the postings.
+        meta: metadata.
+
+    Returns:
+        Canonical JSON of kind, postings and metadata (not seq, time or chain).
+    """
+    return _dumps({"kind": kind, "postings": [[p.account, p.amount] for p in postings], "meta": meta})

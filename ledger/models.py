@@ -1,0 +1,114 @@
+"""Tables of the ledger: accounts, entries, postings, balances, chain head, tree, checkpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.base import Base
+
+
+class LedgerAccount(Base):
+    """A named account, e.g. ``fund:3`` or ``voucher:17``; never renamed or removed."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # True for accounts that may never go below zero (a child's budget).
+    non_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerEntry(Base):
+    """One hash-chained entry; ``body`` holds the exact bytes that were hashed."""
+
+    __tablename__ = "ledger_entries"
+
+    # Gap-free, 1-based; also the Merkle leaf index + 1.
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+
+
+class LedgerPosting(Base):
+    """One leg of an entry: ``amount`` cents added to an account (negative = taken)."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        Index("ix_ledger_postings_account_seq", "account_id", "seq"),
+        CheckConstraint("amount <> 0", name="nonzero"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("ledger_entries.seq"), primary_key=True, autoincrement=False
+    )
+    pos: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerBalance(Base):
+    """The running balance of an account, kept in the same transaction as each append."""
+
+    __tablename__ = "ledger_balances"
+    __table_args__ = (CheckConstraint("NOT non_negative OR balance >= 0", name="not_below_zero"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    non_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerHead(Base):
+    """The single chain-head row; locking it serialises appends."""
+
+    __tablename__ = "ledger_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    # Roots of the perfect Merkle subtrees of the current tree, 32 bytes each, left to right.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerTreeNode(Base):
+    """A perfect Merkle subtree root at ``level`` >= 1 over leaves [idx*2^level, ...)."""
+
+    __tablename__ = "ledger_tree_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCheckpoint(Base):
+    """A signed checkpoint (C2SP signed note) of the tree at ``size`` entries."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+

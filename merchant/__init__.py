@@ -1,0 +1,1 @@
+"""Shops: onboarding, staff, redemption service, refunds, scanner page."""

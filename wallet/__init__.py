@@ -1,0 +1,1 @@
+"""Families: households, children, vouchers, activation and PIN, QR tokens, wallet pages."""
