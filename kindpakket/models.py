@@ -3,15 +3,11 @@
 The factory side of the shell may import actor packages; platform modules may not.
 """
 
+from admin import models as _admin  # noqa: F401
+from kindpakket import audit as _audit  # noqa: F401
 from ledger import models as _ledger  # noqa: F401
 from ledger.base import Base
-from kindpakket import audit as _audit  # noqa: F401
-
-for _pkg in ("wallet", "merchant", "admin"):
-    try:
-        __import__(f"{_pkg}.models")
-    except ModuleNotFoundError as exc:  # a package without tables yet
-        if exc.name != f"{_pkg}.models":
-            raise
+from merchant import models as _merchant  # noqa: F401
+from wallet import models as _wallet  # noqa: F401
 
 metadata = Base.metadata

@@ -1,0 +1,103 @@
+"""Tables of the municipality side: staff, import runs, settlement batches and payouts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ledger.base import Base
+
+ROLES = ("administrator", "finance", "viewer")
+
+
+class AdminUser(Base):
+    """A civil servant of one municipality: administrator, finance or viewer."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None = no 2nd factor
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImportRun(Base):
+    """One import of eligible children from a CSV file (dry runs are not stored)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    households_new: Mapped[int] = mapped_column(Integer)
+    children_new: Mapped[int] = mapped_column(Integer)
+    children_updated: Mapped[int] = mapped_column(Integer)
+    children_missing: Mapped[int] = mapped_column(Integer)
+    issued_cents: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SettlementBatch(Base):
+    """Payouts to shops for one fund up to a date; exported as one SEPA file."""
+
+    __tablename__ = "settlement_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    until_date: Mapped[date] = mapped_column(Date)  # payments up to and including this day
+    execution_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # draft|exported|confirmed|cancelled
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    pain_version: Mapped[str] = mapped_column(String(2), default="03")
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    payout_count: Mapped[int] = mapped_column(Integer)
+    # Shops left out and why, e.g. [{"shop_id": 4, "code": "invalid_iban"}].
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # the exact file offered
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    payouts: Mapped[list[Payout]] = relationship(back_populates="batch")
+
+
+class Payout(Base):
+    """One shop's transfer in a batch, backed by a payout entry in the ledger."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (UniqueConstraint("batch_id", "shop_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("settlement_batches.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    payment_count: Mapped[int] = mapped_column(Integer)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger)
+    reversal_seq: Mapped[int | None] = mapped_column(BigInteger)  # set when cancelled
+
+    batch: Mapped[SettlementBatch] = relationship(back_populates="payouts")

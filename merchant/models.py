@@ -1,0 +1,141 @@
+"""Tables of the shop side: shops, their staff, approvals per fund, payments, refunds, refusals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ledger.base import Base
+
+
+def payable_account(shop_id: int, fund_id: int) -> str:
+    """Return the ledger account of what the municipality owes a shop for one fund."""
+    return f"merchant:{shop_id}:payable:{fund_id}"
+
+
+class Shop(Base):
+    """A shop that applied to join; approved per fund by the municipality."""
+
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kvk: Mapped[str] = mapped_column(String(8), unique=True)  # Chamber of Commerce number
+    iban: Mapped[str] = mapped_column(String(34))  # compact, validated with schwifty
+    bic: Mapped[str | None] = mapped_column(String(11))
+    address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(200))
+    # pending until a first approval; suspended blocks every fund at once.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    users: Mapped[list[ShopUser]] = relationship(back_populates="shop")
+
+
+class ShopUser(Base):
+    """A login of a shop: the owner (bank details, staff) or a cashier (scan, refund)."""
+
+    __tablename__ = "shop_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # owner | cashier
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    shop: Mapped[Shop] = relationship(back_populates="users")
+
+
+class ShopApproval(Base):
+    """The municipality's decision on a shop for one fund."""
+
+    __tablename__ = "shop_approvals"
+    __table_args__ = (UniqueConstraint("shop_id", "fund_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending|approved|rejected|suspended
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(80))  # actor, e.g. "admin:3"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Redemption(Base):
+    """A payment: one ledger entry from a voucher to the shop's payable account."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key"),
+        CheckConstraint("amount_cents > 0", name="positive"),
+        CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunds"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("shop_users.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Hex nonce of the QR token or payment code: a code pays once, enforced here.
+    nonce: Mapped[str] = mapped_column(String(24), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80))  # chosen by the scanner page
+    receipt_number: Mapped[str] = mapped_column(String(24), unique=True)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Refund(Base):
+    """Money given back from a shop to the voucher for (part of) a payment."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("redemption_id", "idempotency_key"),
+        CheckConstraint("amount_cents > 0", name="positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("shop_users.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(300))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    receipt_number: Mapped[str] = mapped_column(String(24), unique=True)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Refusal(Base):
+    """A refused payment attempt, kept with its error code (pretix-style check-in log)."""
+
+    __tablename__ = "redemption_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("shop_users.id"))
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    voucher_id: Mapped[int | None] = mapped_column(Integer)  # when the token was readable
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
