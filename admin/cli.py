@@ -1,5 +1,77 @@
-"""Command-line commands of the admin package (added to ``kindpakket`` by the shell)."""
+"""Command-line commands of the municipality side (added to ``kindpakket`` by the shell)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
 
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
 
-commands: list[click.Command] = []
+from admin import auth
+from kindpakket.db import db
+from kindpakket.errors import DomainError
+from wallet.models import Municipality
+
+
+@click.group("admin")
+def admin_group() -> None:
+    """Municipalities and their staff."""
+
+
+@admin_group.command("create-municipality")
+@click.option("--slug", required=True, help="short name, e.g. westerkwartier")
+@click.option("--name", required=True, help='e.g. "Gemeente Westerkwartier"')
+@click.option("--iban", default=None, help="account the payouts to shops are paid from")
+@click.option("--bic", default=None)
+@with_appcontext
+def create_municipality(slug: str, name: str, iban: str | None, bic: str | None) -> None:
+    """Create a municipality (a tenant)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    if iban:
+        try:
+            iban = IBAN(iban).compact
+        except SchwiftyException as exc:
+            raise click.BadParameter(f"ongeldige IBAN / invalid IBAN: {exc}") from None
+    with db.transaction() as session:
+        if session.execute(select(Municipality.id).where(Municipality.slug == slug)).first():
+            raise click.BadParameter(f"{slug!r} bestaat al / already exists", param_hint="--slug")
+        session.add(
+            Municipality(name=name, slug=slug, iban=iban, bic=bic, created_at=datetime.now(UTC))
+        )
+    click.echo(f"municipality {slug} created")
+
+
+@admin_group.command("create-user")
+@click.option("--municipality", "slug", required=True, help="municipality slug")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["administrator", "finance", "viewer"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--totp/--no-totp", default=False, help="require a second factor (TOTP)")
+@with_appcontext
+def create_user(slug: str, email: str, name: str, role: str, password: str, totp: bool) -> None:
+    """Create a staff member of a municipality."""
+    with db.transaction() as session:
+        m = session.execute(
+            select(Municipality).where(Municipality.slug == slug)
+        ).scalar_one_or_none()
+        if m is None:
+            raise click.BadParameter(f"{slug!r} bestaat niet / does not exist", param_hint="--municipality")
+        try:
+            user, secret = auth.create_user(
+                session, m, email=email, name=name, role=role, password=password,
+                actor="cli", with_totp=totp,
+            )
+        except DomainError as err:
+            click.echo(f"{err.code}: {err.message}", err=True)
+            sys.exit(2)
+    click.echo(f"user {user.email} ({role}) created")
+    if secret:
+        click.echo(f"TOTP secret (add it to an authenticator app): {secret}")
+
+
+commands: list[click.Command] = [admin_group]

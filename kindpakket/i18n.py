@@ -10,7 +10,7 @@ from flask_babel import Babel
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIRS = [str(ROOT / p / "translations") for p in ("kindpakket", "wallet", "merchant", "admin")]
+CATALOG_DIRS = [str(ROOT / "kindpakket" / "translations")]  # compiled by i18n_catalog
 
 babel = Babel()
 

@@ -1,0 +1,153 @@
+"""Municipality staff: login with e-mail, password and optional TOTP; roles; tenant guard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin, current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin.models import ROLES, AdminUser
+from kindpakket import auth
+from kindpakket.audit import record_event
+from kindpakket.db import db
+from kindpakket.errors import DomainError
+from kindpakket.passwords import hash_secret, verify_secret
+from wallet.models import Fund, Municipality
+
+# Who may do what: every admin page names the roles it admits.
+EVERYONE = ROLES
+FINANCE = ("administrator", "finance")
+ADMINISTRATOR = ("administrator",)
+
+
+class AdminPrincipal(UserMixin):
+    """The logged-in staff member as Flask-Login sees it."""
+
+    def __init__(self, user: AdminUser) -> None:
+        self.user_id = user.id
+        self.id = f"admin:{user.id}"
+        self.role = user.role
+        self.municipality_id = user.municipality_id
+        self.name = user.name
+        self.email = user.email
+
+    @property
+    def actor(self) -> str:
+        """Return the audit actor string."""
+        return self.id
+
+
+def _load(rest: str) -> AdminPrincipal | None:
+    user = db.session.get(AdminUser, int(rest)) if rest.isdigit() else None
+    return AdminPrincipal(user) if user is not None and user.active else None
+
+
+auth.register_role("admin", _load, "admin.login", ROLES)
+
+
+def authenticate(session: Session, email: str, password: str, totp: str | None) -> AdminUser:
+    """Return the staff member for these credentials or raise a DomainError."""
+    user = session.execute(
+        select(AdminUser).where(AdminUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if not verify_secret(user.password_hash if user else None, password) or user is None:
+        raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
+    if not user.active:
+        raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+    if user.totp_secret:
+        if not totp:
+            raise DomainError(
+                "totp_required", _l("Enter the 6-digit code from your authenticator app."), status=401
+            )
+        if not pyotp.TOTP(user.totp_secret).verify(totp.strip(), valid_window=1):
+            raise DomainError("bad_totp", _l("The 6-digit code is wrong or too old."), status=401)
+    return user
+
+
+def create_user(
+    session: Session,
+    municipality: Municipality,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    actor: str,
+    with_totp: bool = False,
+) -> tuple[AdminUser, str | None]:
+    """Create a staff member; return it and its TOTP secret when asked for one."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise DomainError("bad_role", _l("Role must be administrator, finance or viewer."))
+    if "@" not in email or len(email) > 200:
+        raise DomainError("bad_email", _l("That is not an e-mail address."))
+    if len(password) < 12:
+        raise DomainError("weak_password", _l("A password needs at least 12 characters."))
+    if session.execute(select(AdminUser.id).where(AdminUser.email == email)).first():
+        raise DomainError("email_taken", _l("There is already an account with this e-mail."))
+    secret = pyotp.random_base32() if with_totp else None
+    user = AdminUser(
+        municipality_id=municipality.id,
+        email=email,
+        name=name.strip(),
+        password_hash=hash_secret(password),
+        role=role,
+        totp_secret=secret,
+        active=True,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()  # the id goes into the audit event
+    record_event(
+        session,
+        "admin_user.created",
+        actor=actor,
+        subject=f"admin_user:{user.id}",
+        tenant_id=municipality.id,
+        after={"email": email, "role": role, "totp": bool(secret)},
+    )
+    return user, secret
+
+
+def me() -> AdminPrincipal:
+    """Return the logged-in staff member (views are guarded by ``require_role``)."""
+    return current_user  # type: ignore[return-value]
+
+
+def tenant_fund(session: Session, fund_id: int) -> Fund:
+    """Return the fund if it belongs to the staff member's municipality, else 404."""
+    fund = session.get(Fund, fund_id)
+    if fund is None or fund.municipality_id != me().municipality_id:
+        abort(404)
+    return fund
+
+
+def tenant_funds(session: Session) -> list[Fund]:
+    """Return the funds of the staff member's municipality, newest first."""
+    return list(
+        session.execute(
+            select(Fund)
+            .where(Fund.municipality_id == me().municipality_id)
+            .order_by(Fund.period_start.desc(), Fund.id.desc())
+        ).scalars()
+    )
+
+
+def audit(session: Session, name: str, **fields: Any) -> None:
+    """Record an audit event by the logged-in staff member in their municipality."""
+    from flask import request
+
+    record_event(
+        session,
+        name,
+        actor=me().actor,
+        tenant_id=me().municipality_id,
+        ip=request.remote_addr,
+        **fields,
+    )

@@ -1,0 +1,347 @@
+"""An exported ledger as plain files, and its verification with no database (pure).
+
+Layout of an export directory::
+
+    manifest.json                   format, entry count, head hash, origin
+    entries.jsonl                   one entry a line: seq, prev_hash, hash, kind,
+                                    body (base64 of the exact hashed bytes), postings
+    accounts.json                   account names, never-below-zero flags, stored balances
+    checkpoints/<size>.note         every signed checkpoint (C2SP signed note)
+    checkpoints/consistency-<a>-<b>.json   proof between successive checkpoints (base64)
+    keys.vkeys                      every checkpoint verifier key, one vkey a line
+
+``verify_export`` recomputes every hash, link, zero sum and balance (``verify_entries``),
+the Merkle root at every checkpoint size, every checkpoint signature and the consistency
+proofs; with an earlier checkpoint from elsewhere it checks that the copy extends it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+
+from ledger import checkpoint as ckpt
+from ledger import merkle
+from ledger.errors import LedgerError
+from ledger.verify import Problem, StoredEntry, verify_entries
+
+FORMAT = 1
+ENTRIES_FILE = "entries.jsonl"
+ACCOUNTS_FILE = "accounts.json"
+MANIFEST_FILE = "manifest.json"
+KEYS_FILE = "keys.vkeys"
+CHECKPOINT_DIR = "checkpoints"
+
+Verifiers = Sequence[str | ckpt.Verifier | tuple[str, nacl.signing.VerifyKey | bytes]]
+
+
+class ExportError(LedgerError):
+    """An export directory that cannot be read; ``code`` is ``bad_export``."""
+
+    code = "bad_export"
+
+
+@dataclass(slots=True)
+class AuditReport:
+    """The outcome of checking checkpoints (and, offline, the entries too)."""
+
+    checkpoints: int = 0
+    size: int = 0
+    problem: Problem | None = None
+    entries: int = 0
+    head_hash: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Return True when nothing was found wrong."""
+        return self.problem is None
+
+
+@dataclass(slots=True)
+class RootTracker:
+    """Fold entry hashes into a Merkle frontier, noting the root at the wanted sizes."""
+
+    wanted: set[int]
+    size: int = 0
+    frontier: list[bytes] = field(default_factory=list)
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Note the empty tree's root when size 0 is wanted."""
+        if 0 in self.wanted:
+            self.roots[0] = merkle.EMPTY_ROOT
+
+    def add(self, entry_hash_hex: str) -> None:
+        """Append the leaf of one entry hash (hex)."""
+        leaf = merkle.leaf_hash(bytes.fromhex(entry_hash_hex))
+        self.frontier, _ = merkle.frontier_append(self.frontier, self.size, leaf)
+        self.size += 1
+        if self.size in self.wanted:
+            self.roots[self.size] = merkle.root_from_frontier(self.frontier)
+
+
+def check_checkpoints(
+    notes: Iterable[tuple[int, str]],
+    tracker: RootTracker,
+    verifiers: Verifiers,
+    origin: str | None = None,
+) -> AuditReport:
+    """Check signed notes against the keys and the roots of the entries they cover.
+
+    Args:
+        notes: ``(size it is filed under, note text)`` pairs.
+        tracker: roots of the entries, fed with every entry hash.
+        verifiers: every checkpoint key ever used.
+        origin: when given, the origin every checkpoint must carry.
+
+    Returns:
+        A report; its ``problem`` names the first checkpoint that fails.
+    """
+    report = AuditReport(size=tracker.size)
+    for size, note in sorted(notes):
+        try:
+            cp = ckpt.verify_checkpoint(note, verifiers, origin)
+        except ckpt.CheckpointError as exc:
+            report.problem = Problem(
+                None, f"checkpoint_{exc.code}", f"checkpoint {size}: {exc.message}"
+            )
+            return report
+        if cp.size != size:
+            report.problem = Problem(
+                None, "checkpoint_bad_format", f"checkpoint filed as {size} is for {cp.size}"
+            )
+            return report
+        if size > tracker.size:
+            report.problem = Problem(
+                None,
+                "checkpoint_beyond_ledger",
+                f"checkpoint {size} covers more than the {tracker.size} entries present",
+            )
+            return report
+        if tracker.roots.get(size) != cp.root:
+            report.problem = Problem(
+                size if size else None,
+                "checkpoint_root_mismatch",
+                f"the first {size} entries do not have the root signed in checkpoint {size}",
+            )
+            return report
+        report.checkpoints += 1
+    return report
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    """Return standard base64."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def write_export(
+    directory: Path,
+    entries: Iterable[StoredEntry],
+    notes: Sequence[tuple[int, str]],
+    proofs: Mapping[tuple[int, int], Sequence[bytes]],
+    vkeys: Sequence[str],
+    accounts: Sequence[Mapping[str, Any]],
+) -> int:
+    """Write an export directory.
+
+    Args:
+        directory: target (created; existing export files are overwritten).
+        entries: the stored entries in order.
+        notes: ``(size, note)`` of every checkpoint.
+        proofs: consistency proofs keyed by ``(old size, new size)``.
+        vkeys: verifier key strings.
+        accounts: ``{"name", "non_negative", "balance"}`` per account.
+
+    Returns:
+        The number of entries written.
+    """
+    directory = Path(directory)
+    (directory / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+    count, head = 0, ""
+    with (directory / ENTRIES_FILE).open("w", encoding="utf-8") as out:
+        for e in entries:
+            line = {
+                "seq": e.seq,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+                "kind": e.kind,
+                "body": _b64(e.body),
+                "postings": e.postings,
+            }
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count, head = count + 1, e.hash
+    for size, note in notes:
+        (directory / CHECKPOINT_DIR / f"{size}.note").write_text(note, encoding="utf-8")
+    for (old, new), proof in proofs.items():
+        doc = {"old": old, "new": new, "proof": [_b64(h) for h in proof]}
+        (directory / CHECKPOINT_DIR / f"consistency-{old}-{new}.json").write_text(
+            json.dumps(doc, indent=1) + "\n", encoding="utf-8"
+        )
+    (directory / KEYS_FILE).write_text("".join(v + "\n" for v in vkeys), encoding="utf-8")
+    (directory / ACCOUNTS_FILE).write_text(
+        json.dumps({"accounts": list(accounts)}, indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    manifest = {"format": FORMAT, "entries": count, "head_hash": head}
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    return count
+
+
+# --- reading and verifying -----------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    """Read a JSON file of the export or raise ExportError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path.name}: {exc}") from exc
+
+
+def read_notes(directory: Path) -> list[tuple[int, str]]:
+    """Return ``(size, note)`` of every checkpoint file, smallest first."""
+    out: list[tuple[int, str]] = []
+    for path in (Path(directory) / CHECKPOINT_DIR).glob("*.note"):
+        if not path.stem.isdigit():
+            raise ExportError(f"unexpected checkpoint file {path.name}")
+        out.append((int(path.stem), path.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def read_vkeys(directory: Path) -> list[str]:
+    """Return the verifier keys listed in the export."""
+    path = Path(directory) / KEYS_FILE
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]:
+    """Yield the exported entries, feeding each hash to ``tracker``.
+
+    Raises:
+        ExportError: a line that is not an exported entry.
+    """
+    with (Path(directory) / ENTRIES_FILE).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                raw = json.loads(line)
+                entry = StoredEntry(
+                    int(raw["seq"]),
+                    str(raw["prev_hash"]),
+                    str(raw["hash"]),
+                    base64.b64decode(raw["body"], validate=True),
+                    raw["postings"],
+                    str(raw["kind"]),
+                )
+                tracker.add(entry.hash)
+            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+                raise ExportError(f"{ENTRIES_FILE} line {number} is not an entry") from exc
+            yield entry
+
+
+def _check_proofs(directory: Path, notes: Sequence[tuple[int, str]]) -> Problem | None:
+    """Check the consistency proof between every two successive checkpoints."""
+    roots = {size: ckpt.parse_note(note)[0].root for size, note in notes}
+    for (old, _), (new, _) in zip(notes, notes[1:], strict=False):
+        path = Path(directory) / CHECKPOINT_DIR / f"consistency-{old}-{new}.json"
+        if not path.exists():
+            return Problem(None, "checkpoint_inconsistent", f"no proof from {old} to {new}")
+        doc = _read_json(path)
+        try:
+            proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
+            merkle.check_consistency(old, new, roots[old], roots[new], proof)
+        except (merkle.ProofError, KeyError, TypeError, binascii.Error) as exc:
+            return Problem(
+                None,
+                "checkpoint_inconsistent",
+                f"checkpoints {old} and {new} are not consistent: {exc}",
+            )
+    return None
+
+
+def verify_export(
+    directory: Path,
+    *,
+    checkpoint: str | None = None,
+    vkeys: Sequence[str] = (),
+    origin: str | None = None,
+) -> AuditReport:
+    """Verify an export directory with no database.
+
+    Args:
+        directory: the export.
+        checkpoint: a signed note received earlier; the copy must extend it.
+        vkeys: extra trusted verifier keys (added to those in the export).
+        origin: when given, every checkpoint must carry it.
+
+    Returns:
+        A report naming the first problem, if any.
+    """
+    directory = Path(directory)
+    try:
+        return _verify_export(directory, checkpoint, vkeys, origin)
+    except ExportError as exc:
+        return AuditReport(problem=Problem(None, exc.code, exc.message))
+    except ckpt.CheckpointError as exc:
+        return AuditReport(problem=Problem(None, f"checkpoint_{exc.code}", exc.message))
+
+
+def _verify_export(
+    directory: Path, checkpoint: str | None, vkeys: Sequence[str], origin: str | None
+) -> AuditReport:
+    """Run the checks of :func:`verify_export`; may raise ExportError."""
+    manifest = _read_json(directory / MANIFEST_FILE)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ExportError("manifest.json is not a version 1 export")
+    accounts = _read_json(directory / ACCOUNTS_FILE)["accounts"]
+    notes = read_notes(directory)
+    wanted = {size for size, _ in notes}
+    extra: ckpt.Checkpoint | None = None
+    if checkpoint is not None:
+        extra = ckpt.parse_note(checkpoint)[0]
+        wanted.add(extra.size)
+    verifiers = [*read_vkeys(directory), *vkeys]
+    tracker = RootTracker(wanted)
+    entries_report = verify_entries(
+        read_entries(directory, tracker),
+        non_negative={a["name"] for a in accounts if a["non_negative"]},
+        expected_balances={a["name"]: int(a["balance"]) for a in accounts},
+    )
+    report = AuditReport(size=tracker.size, problem=entries_report.problem)
+    report.entries, report.head_hash = entries_report.entries, entries_report.head_hash
+    if report.problem is None and (
+        manifest.get("entries") != report.entries or manifest.get("head_hash") != report.head_hash
+    ):
+        report.problem = Problem(None, "export_truncated", "entries differ from the manifest")
+    if report.problem is not None:
+        return report
+    every = [*notes, *([(extra.size, checkpoint)] if extra and checkpoint else [])]
+    cps = check_checkpoints(every, tracker, verifiers, origin)
+    report.checkpoints, report.problem = len(notes), cps.problem
+    if report.problem is None:
+        report.problem = _check_proofs(directory, notes)
+    return report
+
+
+__all__ = [
+    "AuditReport",
+    "ExportError",
+    "RootTracker",
+    "check_checkpoints",
+    "read_entries",
+    "read_notes",
+    "read_vkeys",
+    "verify_export",
+    "write_export",
+]
