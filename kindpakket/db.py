@@ -23,7 +23,9 @@ _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_inte
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -34,6 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA recursive_triggers=ON")
+            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
             cur.close()
 
         @event.listens_for(engine, "begin")

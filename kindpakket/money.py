@@ -28,9 +28,7 @@ def parse_amount(text: str) -> int:
         raw = raw.replace(",", "")  # 1,234.56
     match = _AMOUNT.match(raw)
     if not raw or not match or (match.group("euros") is None and match.group("cents") is None):
-        raise DomainError(
-            "invalid_amount", _l("Type an amount like 12,50."), value=str(text)[:40]
-        )
+        raise DomainError("invalid_amount", _l("Type an amount like 12,50."), value=str(text)[:40])
     euros = int(re.sub(r"[.\s]", "", match.group("euros") or "0"))
     cents_text = match.group("cents") or "0"
     cents = euros * 100 + int(cents_text.ljust(2, "0"))

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
@@ -22,13 +22,13 @@ MAX_SAFE_INT = 2**53 - 1
 ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}$")
 
+_PLAIN = (str, bool, type(None))
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
     """One leg of an entry: ``amount`` cents added to ``account`` (negative = taken)."""
 
     account: str
@@ -69,6 +69,13 @@ def check_value(value: Any, path: str = "meta") -> None:
         value: a metadata value.
         path: where the value sits, for the error message.
     """
+    if type(value) is dict and all(  # fast path: a flat object of plain values
+        type(k) is str
+        and k.isascii()
+        and (type(v) in _PLAIN or (type(v) is int and -MAX_SAFE_INT <= v <= MAX_SAFE_INT))
+        for k, v in value.items()
+    ):
+        return
     if value is None or isinstance(value, (bool, str)):
         return
     if isinstance(value, int):
@@ -160,4 +167,6 @@ def content_key(kind: str, postings: tuple[Posting, ...], meta: dict[str, Any]) 
     Returns:
         Canonical JSON of kind, postings and metadata (not seq, time or chain).
     """
-    return _dumps({"kind": kind, "postings": [[p.account, p.amount] for p in postings], "meta": meta})
+    return _dumps(
+        {"kind": kind, "postings": [[p.account, p.amount] for p in postings], "meta": meta}
+    )

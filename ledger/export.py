@@ -22,6 +22,7 @@ import binascii
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +254,7 @@ def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]
 def _check_proofs(directory: Path, notes: Sequence[tuple[int, str]]) -> Problem | None:
     """Check the consistency proof between every two successive checkpoints."""
     roots = {size: ckpt.parse_note(note)[0].root for size, note in notes}
-    for (old, _), (new, _) in zip(notes, notes[1:], strict=False):
+    for (old, _), (new, _) in pairwise(notes):
         path = Path(directory) / CHECKPOINT_DIR / f"consistency-{old}-{new}.json"
         if not path.exists():
             return Problem(None, "checkpoint_inconsistent", f"no proof from {old} to {new}")

@@ -43,7 +43,7 @@ def create_ddl(dialect: str, table: str, key_columns: tuple[str, ...]) -> list[s
         f"BEGIN SELECT RAISE(ABORT, 'kindpakket: {table} is append-only'); END",
         f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
         f"BEGIN SELECT RAISE(ABORT, 'kindpakket: {table} is append-only'); END",
-        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "  # noqa: S608 - fixed names
         f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {match}) "
         f"BEGIN SELECT RAISE(ABORT, 'kindpakket: {table} is append-only'); END",
     ]

@@ -44,7 +44,8 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not indexed: lookups go by seq, and a random-order index would slow appends as it grows.
+    hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True)
 
@@ -110,5 +111,3 @@ class LedgerCheckpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-

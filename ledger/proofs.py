@@ -11,27 +11,34 @@ import base64
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import nacl.signing
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
 from ledger.export import AuditReport, RootTracker, check_checkpoints, write_export
-from ledger.models import LedgerAccount, LedgerBalance, LedgerCheckpoint, LedgerEntry, LedgerHead
-from ledger.models import LedgerTreeNode
+from ledger.models import (
+    LedgerAccount,
+    LedgerBalance,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerTreeNode,
+)
 from ledger.verify import Problem
 
-_entries = LedgerEntry.__table__
-_nodes = LedgerTreeNode.__table__
-_head = LedgerHead.__table__
-_cps = LedgerCheckpoint.__table__
-_accounts = LedgerAccount.__table__
-_balances = LedgerBalance.__table__
+_entries = cast(Table, LedgerEntry.__table__)
+_nodes = cast(Table, LedgerTreeNode.__table__)
+_head = cast(Table, LedgerHead.__table__)
+_cps = cast(Table, LedgerCheckpoint.__table__)
+_accounts = cast(Table, LedgerAccount.__table__)
+_balances = cast(Table, LedgerBalance.__table__)
 
 Signer = tuple[str, nacl.signing.SigningKey]
 Verifiers = Sequence[str | ckpt.Verifier | tuple[str, nacl.signing.VerifyKey | bytes]]
@@ -80,31 +87,42 @@ def _collect(run: Callable[[merkle.GetNode], Any]) -> set[tuple[int, int]]:
     return wanted
 
 
-def _fetch(session: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Fetch the given nodes in (at most) two queries."""
+def _fetch(
+    session: Session, wanted: Iterable[tuple[int, int]], hexes: dict[int, str] | None = None
+) -> dict[tuple[int, int], bytes]:
+    """Fetch the given nodes in (at most) two queries.
+
+    Plain SQL with one ``(level = ? AND idx = ?)`` arm per node: each arm is a primary-key
+    lookup, and building it costs far less than an expression tree of the same shape.
+    """
     leaves = sorted(i for lv, i in wanted if lv == 0)
     inner = sorted((lv, i) for lv, i in wanted if lv > 0)
     out: dict[tuple[int, int], bytes] = {}
     if leaves:
-        for seq, digest in session.execute(
-            select(_entries.c.seq, _entries.c.hash).where(
-                _entries.c.seq.in_([i + 1 for i in leaves])
-            )
-        ):
+        params = {f"s{n}": i + 1 for n, i in enumerate(leaves)}
+        marks = ", ".join(f":{k}" for k in params)
+        sql = text(f"SELECT seq, hash FROM ledger_entries WHERE seq IN ({marks})")  # noqa: S608 - placeholders only
+        for seq, digest in session.execute(sql, params):
             out[(0, int(seq) - 1)] = merkle.leaf_hash(bytes.fromhex(str(digest)))
+            if hexes is not None:
+                hexes[int(seq)] = str(digest)
     if inner:
-        for lv, ix, h in session.execute(
-            select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(
-                tuple_(_nodes.c.level, _nodes.c.idx).in_(inner)
-            )
-        ):
+        params = {}
+        arms = []
+        for n, (lv, ix) in enumerate(inner):
+            params[f"l{n}"], params[f"i{n}"] = lv, ix
+            arms.append(f"(level = :l{n} AND idx = :i{n})")
+        sql = text(f"SELECT level, idx, hash FROM ledger_tree_nodes WHERE {' OR '.join(arms)}")  # noqa: S608 - placeholders only
+        for lv, ix, h in session.execute(sql, params):
             out[(int(lv), int(ix))] = bytes(h)
     return out
 
 
-def _run(session: Session, run: Callable[[merkle.GetNode], Any]) -> Any:
+def _run(
+    session: Session, run: Callable[[merkle.GetNode], Any], hexes: dict[int, str] | None = None
+) -> Any:
     """Run a proof builder against the stored tree, fetching its nodes in bulk."""
-    nodes = _fetch(session, _collect(run))
+    nodes = _fetch(session, _collect(run), hexes)
 
     def get(level: int, index: int) -> bytes:
         try:
@@ -189,9 +207,9 @@ def inclusion(session: Session, seq: int, size: int | None = None) -> InclusionP
     def build(get: merkle.GetNode) -> tuple[bytes, list[bytes], bytes]:
         return get(0, seq - 1), merkle.inclusion_proof(seq - 1, size, get), merkle.root(get, size)
 
-    _, path, root = _run(session, build)
-    digest = session.execute(select(_entries.c.hash).where(_entries.c.seq == seq)).scalar_one()
-    return InclusionProof(seq, size, str(digest), path, root)
+    hexes: dict[int, str] = {}
+    _, path, root = _run(session, build, hexes)
+    return InclusionProof(seq, size, hexes[seq], path, root)
 
 
 def consistency(session: Session, old: int, new: int | None = None) -> list[bytes]:
@@ -417,7 +435,7 @@ def verify_checkpoints(
     for c in stored:
         if c.root != tracker.roots.get(c.size):
             return _fail(report, f"checkpoint {c.size}: root column differs from the note")
-    for old, new in zip(stored, stored[1:], strict=False):
+    for old, new in pairwise(stored):
         try:
             proof = consistency(session, old.size, new.size)
             merkle.check_consistency(old.size, new.size, old.root, new.root, proof)
@@ -446,10 +464,7 @@ def export_ledger(session: Session, directory: Path, vkeys: Sequence[str]) -> in
     from ledger import store  # the store imports nothing from here
 
     stored = list(list_checkpoints(session))
-    proofs = {
-        (a.size, b.size): consistency(session, a.size, b.size)
-        for a, b in zip(stored, stored[1:], strict=False)
-    }
+    proofs = {(a.size, b.size): consistency(session, a.size, b.size) for a, b in pairwise(stored)}
     accounts = [
         {"name": str(r.name), "non_negative": bool(r.non_negative), "balance": int(r.balance)}
         for r in session.execute(

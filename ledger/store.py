@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ledger import merkle
@@ -46,12 +46,43 @@ from ledger.models import (
 )
 from ledger.verify import Problem, Report, StoredEntry, verify_entries
 
-_accounts = LedgerAccount.__table__
-_entries = LedgerEntry.__table__
-_postings = LedgerPosting.__table__
-_balances = LedgerBalance.__table__
-_head = LedgerHead.__table__
-_nodes = LedgerTreeNode.__table__
+_accounts = cast(Table, LedgerAccount.__table__)
+_entries = cast(Table, LedgerEntry.__table__)
+_postings = cast(Table, LedgerPosting.__table__)
+_balances = cast(Table, LedgerBalance.__table__)
+_head = cast(Table, LedgerHead.__table__)
+_nodes = cast(Table, LedgerTreeNode.__table__)
+
+# Statements built once: the append path runs them on the session's connection, skipping
+# the ORM layer (an append is a handful of statements; their Python overhead dominates).
+_HEAD_FOR_UPDATE = (
+    select(_head.c.seq, _head.c.hash, _head.c.frontier).where(_head.c.id == 1).with_for_update()
+)
+_HEAD_LOCK_SQLITE = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(seq=_head.c.seq)
+    .returning(_head.c.seq, _head.c.hash, _head.c.frontier)
+)
+_ACCOUNTS_BY_NAME = (
+    select(_accounts.c.name, _accounts.c.id, _balances.c.balance, _balances.c.non_negative)
+    .join(_balances, _accounts.c.id == _balances.c.account_id)
+    .where(_accounts.c.name.in_(bindparam("names", expanding=True)))
+)
+_ENTRIES_BY_KEY = select(
+    _entries.c.idempotency_key, _entries.c.seq, _entries.c.hash, _entries.c.body
+).where(_entries.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+_ENTRY_COLUMNS = ("seq", "kind", "created_at", "prev_hash", "hash", "body", "idempotency_key")
+_UPDATE_BALANCE = (
+    _balances.update()
+    .where(_balances.c.account_id == bindparam("aid"))
+    .values(balance=bindparam("bal"), last_seq=bindparam("last"))
+)
+_UPDATE_HEAD = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(seq=bindparam("seq"), hash=bindparam("hash"), frontier=bindparam("frontier"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +160,8 @@ def open_accounts(session: Session, names: Iterable[str], *, non_negative: bool 
         return
     now = datetime.now(UTC)
     session.execute(
-        _accounts.insert(), [{"name": n, "non_negative": non_negative, "created_at": now} for n in new]
+        _accounts.insert(),
+        [{"name": n, "non_negative": non_negative, "created_at": now} for n in new],
     )
     ids: list[tuple[str, int]] = []
     for chunk in _chunks(new, 500):
@@ -173,9 +205,7 @@ def append(
     Raises:
         InvalidEntry, UnknownAccount, InsufficientBalance, IdempotencyConflict.
     """
-    return append_many(
-        session, [NewEntry(kind, postings, meta or {}, idempotency_key)], at=at
-    )[0]
+    return append_many(session, [NewEntry(kind, postings, meta or {}, idempotency_key)], at=at)[0]
 
 
 def append_many(
@@ -198,10 +228,11 @@ def append_many(
     if not specs:
         return []
     prepared = [_validate(s) for s in specs]
-    head = _lock_head(session)
-    replays = _find_replays(session, prepared)
+    conn = session.connection()
+    head = _lock_head(conn)
+    replays = _find_replays(conn, prepared)
     names = sorted({p.account for s in prepared for p in s[1]})
-    accounts = _load_accounts(session, names)
+    accounts = _load_accounts(conn, names)
     missing = [n for n in names if n not in accounts]
     if missing:
         raise UnknownAccount(f"account {missing[0]} was never opened", account=missing[0])
@@ -211,9 +242,10 @@ def append_many(
     seq, prev = int(head.seq), str(head.hash)
     frontier = merkle.decode_frontier(head.frontier)
     results: list[Appended] = []
-    entry_rows: list[dict[str, Any]] = []
-    posting_rows: list[dict[str, Any]] = []
-    node_rows: list[dict[str, Any]] = []
+    created_param = _bind_value(conn, _entries.c.created_at, created)
+    entry_rows: list[tuple[Any, ...]] = []
+    posting_rows: list[tuple[int, int, int, int]] = []
+    node_rows: list[tuple[int, int, bytes]] = []
     balances = {n: a[1] for n, a in accounts.items()}
     touched: dict[str, int] = {}
     for (kind, postings, meta, key), replay in zip(prepared, replays, strict=True):
@@ -228,47 +260,31 @@ def append_many(
         seq += 1
         body = encode(EntryBody(seq, prev, kind, timestamp, postings, meta, key))
         digest = entry_hash(body)
-        entry_rows.append(
-            {
-                "seq": seq,
-                "kind": kind,
-                "created_at": created,
-                "prev_hash": prev,
-                "hash": digest,
-                "body": body,
-                "idempotency_key": key,
-            }
-        )
+        entry_rows.append((seq, kind, created_param, prev, digest, body, key))
         for pos, p in enumerate(postings):
-            posting_rows.append(
-                {"seq": seq, "pos": pos, "account_id": accounts[p.account][0], "amount": p.amount}
-            )
+            posting_rows.append((seq, pos, accounts[p.account][0], p.amount))
             touched[p.account] = seq
         frontier, completed = merkle.frontier_append(
             frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(digest))
         )
-        node_rows.extend({"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed)
+        node_rows.extend(completed)
         results.append(Appended(seq, digest, kind, timestamp, postings, meta, key))
         prev = digest
 
     if entry_rows:
-        session.execute(_entries.insert(), entry_rows)
-        session.execute(_postings.insert(), posting_rows)
+        _bulk_insert(conn, "ledger_entries", _ENTRY_COLUMNS, entry_rows)
+        _bulk_insert(conn, "ledger_postings", ("seq", "pos", "account_id", "amount"), posting_rows)
         if node_rows:
-            session.execute(_nodes.insert(), node_rows)
-        session.execute(
-            _balances.update()
-            .where(_balances.c.account_id == bindparam("aid"))
-            .values(balance=bindparam("bal"), last_seq=bindparam("last")),
+            _bulk_insert(conn, "ledger_tree_nodes", ("level", "idx", "hash"), node_rows)
+        conn.execute(
+            _UPDATE_BALANCE,
             [
                 {"aid": accounts[n][0], "bal": balances[n], "last": last}
                 for n, last in touched.items()
             ],
         )
-        session.execute(
-            update(_head)
-            .where(_head.c.id == 1)
-            .values(seq=seq, hash=prev, frontier=merkle.encode_frontier(frontier))
+        conn.execute(
+            _UPDATE_HEAD, {"seq": seq, "hash": prev, "frontier": merkle.encode_frontier(frontier)}
         )
     return results
 
@@ -459,17 +475,34 @@ def _validate(spec: NewEntry) -> tuple[str, tuple[Posting, ...], dict[str, Any],
     return spec.kind, tuple(postings), dict(spec.meta), key
 
 
-def _lock_head(session: Session) -> Any:
+def _bind_value(conn: Connection, column: Any, value: Any) -> Any:
+    """Return ``value`` as the driver wants it for ``column`` (e.g. SQLite datetimes as text)."""
+    processor = column.type.bind_processor(conn.dialect)
+    return processor(value) if processor else value
+
+
+def _bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows with the driver's executemany (batch appends spend most time here)."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - fixed names, no user input
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row."""
-    if session.get_bind().dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        session.execute(update(_head).where(_head.c.id == 1).values(seq=_head.c.seq))
-        return session.execute(select(_head).where(_head.c.id == 1)).one()
-    return session.execute(select(_head).where(_head.c.id == 1).with_for_update()).one()
+        return conn.execute(_HEAD_LOCK_SQLITE).one()
+    return conn.execute(_HEAD_FOR_UPDATE).one()
 
 
 def _find_replays(
-    session: Session, prepared: list[tuple[str, tuple[Posting, ...], dict[str, Any], str | None]]
+    conn: Connection, prepared: list[tuple[str, tuple[Posting, ...], dict[str, Any], str | None]]
 ) -> list[Appended | None]:
     keys = [p[3] for p in prepared if p[3] is not None]
     if not keys:
@@ -478,10 +511,7 @@ def _find_replays(
         raise InvalidEntry("the same idempotency key twice in one batch")
     found: dict[str, tuple[int, str, bytes]] = {}
     for chunk in _chunks(keys, 500):
-        for r in session.execute(
-            select(_entries.c.idempotency_key, _entries.c.seq, _entries.c.hash, _entries.c.body)
-            .where(_entries.c.idempotency_key.in_(chunk))
-        ):
+        for r in conn.execute(_ENTRIES_BY_KEY, {"keys": list(chunk)}):
             found[str(r.idempotency_key)] = (int(r.seq), str(r.hash), bytes(r.body))
     out: list[Appended | None] = []
     for kind, postings, meta, key in prepared:
@@ -498,14 +528,10 @@ def _find_replays(
     return out
 
 
-def _load_accounts(session: Session, names: Sequence[str]) -> dict[str, tuple[int, int, bool]]:
+def _load_accounts(conn: Connection, names: Sequence[str]) -> dict[str, tuple[int, int, bool]]:
     out: dict[str, tuple[int, int, bool]] = {}
     for chunk in _chunks(names, 500):
-        for r in session.execute(
-            select(_accounts.c.name, _accounts.c.id, _balances.c.balance, _balances.c.non_negative)
-            .join(_balances, _accounts.c.id == _balances.c.account_id)
-            .where(_accounts.c.name.in_(chunk))
-        ):
+        for r in conn.execute(_ACCOUNTS_BY_NAME, {"names": list(chunk)}):
             out[str(r.name)] = (int(r.id), int(r.balance), bool(r.non_negative))
     return out
 

@@ -49,7 +49,7 @@ def pg_template() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+    except Exception as exc:
         admin.dispose()
         message = f"PostgreSQL not reachable at {PG_SERVER.split('@')[-1]}: {type(exc).__name__}"
         if IN_CI:
@@ -150,8 +150,6 @@ def cli(app):  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
 
     def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(
-            main, list(args), obj=ScriptInfo(create_app=lambda: app), input=input
-        )
+        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app), input=input)
 
     return invoke

@@ -186,8 +186,12 @@ def shop(
     if f is not None and approval:
         session.add(
             ShopApproval(
-                shop_id=s.id, fund_id=f.id, status=approval, decided_at=NOW,
-                decided_by="test", created_at=NOW,
+                shop_id=s.id,
+                fund_id=f.id,
+                status=approval,
+                decided_at=NOW,
+                decided_by="test",
+                created_at=NOW,
             )
         )
         store.open_account(session, payable_account(s.id, f.id))

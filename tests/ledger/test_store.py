@@ -109,7 +109,9 @@ def test_idempotency_key_returns_first_entry_or_refuses_other_content(session: S
     assert store.balance(session, "voucher:1") == 500
     with pytest.raises(IdempotencyConflict):
         store.append(
-            session, "voucher.issue", [("fund:1", -600), ("voucher:1", 600)],
+            session,
+            "voucher.issue",
+            [("fund:1", -600), ("voucher:1", 600)],
             idempotency_key="import:7:child:3",
         )
 
@@ -129,7 +131,10 @@ def test_batch_appends_all_or_nothing(session: Session) -> None:
     done = store.append_many(session, specs[:2] * 3)
     session.commit()
     assert [e.seq for e in done] == [2, 3, 4, 5, 6, 7]
-    assert store.balances(session, ["voucher:1", "voucher:2"]) == {"voucher:1": 300, "voucher:2": 300}
+    assert store.balances(session, ["voucher:1", "voucher:2"]) == {
+        "voucher:1": 300,
+        "voucher:2": 300,
+    }
     assert store.verify(session).ok
 
 

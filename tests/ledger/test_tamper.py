@@ -59,7 +59,9 @@ def first_problem(session: Session) -> tuple[int | None, str]:
 def test_triggers_refuse_update_and_delete(session: Session, statement: str) -> None:
     build(session)
     session.execute(
-        text("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (1, 'r', 'n', :t)"),
+        text(
+            "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (1, 'r', 'n', :t)"
+        ),
         {"t": "2026-01-01 00:00:00"},
     )
     session.commit()
@@ -228,8 +230,13 @@ def test_metadata_changed_is_caught(session: Session) -> None:
     body = decode(bytes(row))
     forged = encode(
         EntryBody(
-            body.seq, body.prev_hash, body.kind, body.timestamp, body.postings,
-            {"receipt": "R-FORGED"}, body.idempotency_key,
+            body.seq,
+            body.prev_hash,
+            body.kind,
+            body.timestamp,
+            body.postings,
+            {"receipt": "R-FORGED"},
+            body.idempotency_key,
         )
     )
     session.execute(text("UPDATE ledger_entries SET body = :b WHERE seq = 7"), {"b": forged})
@@ -244,8 +251,13 @@ def test_metadata_changed_with_rehash_is_caught_at_the_next_entry(session: Sessi
     body = decode(bytes(row))
     forged = encode(
         EntryBody(
-            body.seq, body.prev_hash, body.kind, body.timestamp, body.postings,
-            {"receipt": "R-FORGED"}, body.idempotency_key,
+            body.seq,
+            body.prev_hash,
+            body.kind,
+            body.timestamp,
+            body.postings,
+            {"receipt": "R-FORGED"},
+            body.idempotency_key,
         )
     )
     session.execute(

@@ -9,7 +9,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["ledger", "wallet", "merchant", "admin"]  # each may import only those before it
-PLATFORM = {"config", "db", "auth", "i18n", "security", "errors", "passwords", "keys", "audit", "api"}
+PLATFORM = {
+    "config",
+    "db",
+    "auth",
+    "i18n",
+    "security",
+    "errors",
+    "passwords",
+    "keys",
+    "audit",
+    "api",
+}
 PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors"}
 
 

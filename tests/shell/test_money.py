@@ -13,9 +13,19 @@ from kindpakket.money import MAX_CENTS, format_euro, parse_amount
 @pytest.mark.parametrize(
     ("text", "cents"),
     [
-        ("12,50", 1250), ("12.50", 1250), ("12", 1200), ("€ 12,5", 1250), ("0,01", 1),
-        ("0.5", 50), (",75", 75), ("1.234,56", 123456), ("1,234.56", 123456),
-        ("1.250", 125000), ("  7,05 ", 705), ("300", 30000), ("EUR 3", 300),
+        ("12,50", 1250),
+        ("12.50", 1250),
+        ("12", 1200),
+        ("€ 12,5", 1250),
+        ("0,01", 1),
+        ("0.5", 50),
+        (",75", 75),
+        ("1.234,56", 123456),
+        ("1,234.56", 123456),
+        ("1.250", 125000),
+        ("  7,05 ", 705),
+        ("300", 30000),
+        ("EUR 3", 300),
     ],
 )
 def test_parse_amount(text: str, cents: int) -> None:
@@ -25,9 +35,15 @@ def test_parse_amount(text: str, cents: int) -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("", "invalid_amount"), ("abc", "invalid_amount"), ("12,505", "invalid_amount"),
-        ("1e3", "invalid_amount"), ("-5", "amount_not_positive"), ("0", "amount_not_positive"),
-        ("0,00", "amount_not_positive"), ("12,,5", "invalid_amount"), ("NaN", "invalid_amount"),
+        ("", "invalid_amount"),
+        ("abc", "invalid_amount"),
+        ("12,505", "invalid_amount"),
+        ("1e3", "invalid_amount"),
+        ("-5", "amount_not_positive"),
+        ("0", "amount_not_positive"),
+        ("0,00", "amount_not_positive"),
+        ("12,,5", "invalid_amount"),
+        ("NaN", "invalid_amount"),
         ("99999999999", "amount_too_large"),
     ],
 )

@@ -64,7 +64,6 @@ def upgrade() -> None:
     sa.Column('body', sa.LargeBinary(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=160), nullable=True),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_ledger_entries')),
-    sa.UniqueConstraint('hash', name=op.f('uq_ledger_entries_hash')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_entries_idempotency_key'))
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
