@@ -29,8 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)
-    errors.init_app(app)
     api.init_app(app)
+    errors.init_app(app)  # after the API, so our handlers win over flask-smorest's
     _register_blueprints(app)
 
     @app.get("/")
@@ -49,14 +49,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from admin import api as admin_api
     from admin import views as admin_views
-    from kindpakket import public_api
+    from kindpakket import ledger_api, public_api, receipts
     from merchant import api as merchant_api
     from merchant import views as merchant_views
     from wallet import api as wallet_api
     from wallet import views as wallet_views
 
-    for module in (public_api, wallet_api, merchant_api, admin_api):
+    for module in (public_api, ledger_api, wallet_api, merchant_api, admin_api):
         api.register_blueprint(module.blp)
+    app.register_blueprint(receipts.bp)
     for module in (wallet_views, merchant_views, admin_views):
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -44,6 +46,13 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return jsonify(err.to_dict()), err.status
         return render_template("error.html", code=err.code, message=err.message), err.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError) -> Any:
+        message = _l("This form has expired. Reload the page and try again.")
+        if wants_json():
+            return jsonify({"error": {"code": "csrf_failed", "message": str(message)}}), 400
+        return render_template("error.html", code="csrf_failed", message=message), 400
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:

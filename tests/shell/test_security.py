@@ -1,0 +1,40 @@
+"""Security by default: headers, CSRF on forms, JSON errors for API clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from kindpakket import create_app
+
+
+def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/admin/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+def test_forms_refuse_posts_without_csrf_token(app_config) -> None:  # type: ignore[no-untyped-def]
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    response = client.post("/admin/login", data={"email": "a@b.nl", "password": "x" * 12})
+    assert response.status_code == 400
+    assert "csrf_failed" in response.get_data(as_text=True)
+    app.extensions["kindpakket_db"][0].dispose()
+
+
+def test_api_errors_are_json_with_a_code(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/does-not-exist")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json"])
+def test_openapi_spec_is_served(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    spec = client.get(path).get_json()
+    assert spec["info"]["title"] == "Kindpakket API"
+    assert "/api/v1/keys" in spec["paths"]
