@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
+from sqlalchemy.orm import Session
 
 from kindpakket import auth, config, errors, i18n, security
 from kindpakket.api import api
@@ -32,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)  # after the API, so our handlers win over flask-smorest's
     _register_blueprints(app)
+    db.before_commit(_checkpoint_when_due)
 
     @app.get("/")
     def home() -> str:
@@ -62,3 +64,20 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):
             module.init_app(app)
+
+
+def _checkpoint_when_due(session: Session) -> None:
+    """Sign a checkpoint when this unit of work appended and N entries or M minutes are due."""
+    from kindpakket.ledger_api import checkpoint_signer
+    from ledger import proofs
+
+    if not session.info.pop("ledger_appended", False):
+        return
+    cfg = current_app.config
+    proofs.maybe_checkpoint(
+        session,
+        checkpoint_signer(),
+        cfg["LEDGER_ORIGIN"],
+        cfg["CHECKPOINT_EVERY_ENTRIES"],
+        cfg["CHECKPOINT_EVERY_SECONDS"],
+    )

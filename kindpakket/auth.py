@@ -52,9 +52,7 @@ def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
                     return redirect(url_for(login_view, next=request.full_path))
                 raise DomainError("login_required", _l("Please log in first."), status=401)
             if role not in roles:
-                raise DomainError(
-                    "forbidden", _l("You are not allowed to do this."), status=403
-                )
+                raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
             return view(*args, **kwargs)
 
         return wrapped

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from kindpakket.db import db
+from kindpakket.ledger_cli import ledger_group
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -36,27 +35,7 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date: {db.engine.url.render_as_string(hide_password=True)}")
 
 
-@main.group("ledger")
-def ledger_group() -> None:
-    """The ledger: verify, checkpoint, export."""
-
-
-@ledger_group.command("verify")
-@with_appcontext
-def ledger_verify() -> None:
-    """Recompute every hash, link, zero sum and balance; exit 1 naming the first wrong entry."""
-    from ledger import store
-
-    with db.transaction() as session:
-        report = store.verify(session)
-    if report.ok:
-        click.echo(
-            f"OK: {report.entries} entries, {len(report.balances)} accounts, "
-            f"head {report.head_hash[:16]}…"
-        )
-        return
-    click.echo(f"FAILED after {report.entries} good entries: {report.problem}", err=True)
-    sys.exit(1)
+main.add_command(ledger_group)
 
 
 def _register_package_commands() -> None:

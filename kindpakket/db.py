@@ -9,7 +9,7 @@ IMMEDIATE`` so that ledger appends are serialised before they read; read-only re
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,6 +63,19 @@ def read_only() -> Iterator[None]:
 class Database:
     """The request-scoped session; each app keeps its own engine in ``app.extensions``."""
 
+    def __init__(self) -> None:
+        self._before_commit: list[Callable[[Session], None]] = []
+
+    def before_commit(self, hook: Callable[[Session], None]) -> None:
+        """Run ``hook(session)`` inside every unit of work just before it commits (once)."""
+        if hook not in self._before_commit:
+            self._before_commit.append(hook)
+
+    def _commit(self, session: Session) -> None:
+        for hook in self._before_commit:
+            hook(session)
+        session.commit()
+
     def init_app(self, app: Flask) -> None:
         """Create the engine for ``app`` and hook the unit of work into requests."""
         engine = make_engine(app.config["DATABASE_URL"])
@@ -83,7 +96,7 @@ class Database:
             if session is not None:
                 try:
                     if response.status_code < 500 and not g.get("_kp_rollback"):
-                        session.commit()
+                        self._commit(session)
                     else:
                         session.rollback()
                 finally:
@@ -129,7 +142,7 @@ class Database:
         session = self.sessionmaker()
         try:
             yield session
-            session.commit()
+            self._commit(session)
         except BaseException:
             session.rollback()
             raise

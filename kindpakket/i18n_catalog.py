@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["missing"]:
         todo = missing()
         for msgid, where in sorted(todo.items(), key=lambda kv: kv[1][0]):
-            print(f"#: {' '.join(where[:3])}\nmsgid \"{_po_escape(msgid)}\"\nmsgstr \"\"\n")
+            print(f'#: {" ".join(where[:3])}\nmsgid "{_po_escape(msgid)}"\nmsgstr ""\n')
         print(f"# {len(todo)} missing", file=sys.stderr)
         return 1 if todo else 0
     if argv[:1] == ["compile"]:

@@ -25,8 +25,10 @@ def keyring() -> Any:
 @blp.doc(security=[])
 def keys() -> dict[str, Any]:
     """List the public keys (token and checkpoint) with their ids and validity."""
-    ring = keyring()
-    return {"keys": ring.public_keys("token") + ring.public_keys("checkpoint")}
+    from kindpakket.ledger_api import published_checkpoint_keys
+
+    # Every checkpoint key ever used stays listed, so older checkpoints stay verifiable.
+    return {"keys": keyring().public_keys("token") + published_checkpoint_keys()}
 
 
 @blp.route("/ledger/head")

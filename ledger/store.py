@@ -286,6 +286,7 @@ def append_many(
         conn.execute(
             _UPDATE_HEAD, {"seq": seq, "hash": prev, "frontier": merkle.encode_frontier(frontier)}
         )
+        session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
     return results
 
 

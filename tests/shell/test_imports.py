@@ -10,6 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["ledger", "wallet", "merchant", "admin"]  # each may import only those before it
 PLATFORM = {
+    "money",
+    "receipts",
+    "ledger_api",
     "config",
     "db",
     "auth",

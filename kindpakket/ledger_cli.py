@@ -1,0 +1,121 @@
+"""``kindpakket ledger ...``: verify (from the database or an export), checkpoint, export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kindpakket.db import db, read_only
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The ledger: verify, checkpoint, export."""
+
+
+def _fail(what: str, done: str, problem: object) -> None:
+    """Print the first problem and exit 1."""
+    click.echo(f"FAILED {what} after {done}: {problem}", err=True)
+    sys.exit(1)
+
+
+@ledger_group.command("verify")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Verify an export directory instead of the database (no database needed).",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed checkpoint received earlier; the ledger must extend it.",
+)
+@click.option("--vkey", "vkeys", multiple=True, help="Extra trusted verifier key (vkey form).")
+def ledger_verify(
+    source: Path | None, checkpoint_file: Path | None, vkeys: tuple[str, ...]
+) -> None:
+    """Recompute every hash, link, sum, balance and checkpoint; exit 1 naming what is wrong."""
+    note = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file else None
+    if source is not None:
+        _verify_export(source, note, vkeys)
+        return
+    _verify_database(note, vkeys)
+
+
+def _verify_export(source: Path, note: str | None, vkeys: tuple[str, ...]) -> None:
+    """Verify an export directory offline."""
+    from ledger.export import verify_export
+
+    report = verify_export(source, checkpoint=note, vkeys=vkeys)
+    if not report.ok:
+        _fail("export", f"{report.entries} good entries", report.problem)
+    click.echo(
+        f"OK: {report.entries} entries, {report.checkpoints} checkpoints, "
+        f"head {report.head_hash[:16]}…" + (" (extends the given checkpoint)" if note else "")
+    )
+
+
+@with_appcontext
+def _verify_database(note: str | None, vkeys: tuple[str, ...]) -> None:
+    """Verify the database: the chain, then every stored checkpoint."""
+    from kindpakket.ledger_api import checkpoint_vkeys
+    from ledger import checkpoint as ckpt
+    from ledger import proofs, store
+
+    verifiers = [*checkpoint_vkeys(), *vkeys]
+    with read_only(), db.transaction() as session:
+        report = store.verify(session)
+        if not report.ok:
+            _fail("", f"{report.entries} good entries", report.problem)
+        cps = proofs.verify_checkpoints(session, verifiers, current_app.config["LEDGER_ORIGIN"])
+        if not cps.ok:
+            _fail("checkpoints", f"{cps.checkpoints} good checkpoints", cps.problem)
+        if note is not None:
+            try:
+                given = ckpt.verify_checkpoint(note, verifiers)
+                ok = given.size <= report.last_seq and proofs.tree_root(session, given.size) == (
+                    given.root
+                )
+            except ckpt.CheckpointError as exc:
+                _fail("checkpoint file", "reading it", f"checkpoint_{exc.code}: {exc.message}")
+            if not ok:
+                _fail("checkpoint file", "reading it", "the ledger does not extend it")
+    click.echo(
+        f"OK: {report.entries} entries, {len(report.balances)} accounts, "
+        f"{cps.checkpoints} checkpoints, head {report.head_hash[:16]}…"
+    )
+
+
+@ledger_group.command("checkpoint")
+@with_appcontext
+def ledger_checkpoint() -> None:
+    """Sign and store a checkpoint of the whole ledger, and print it."""
+    from kindpakket.ledger_api import checkpoint_signer
+    from ledger import proofs
+
+    with db.transaction() as session:
+        made = proofs.make_checkpoint(
+            session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
+        )
+    click.echo(made.note, nl=False)
+    if not made.created:
+        click.echo(f"(checkpoint {made.size} already existed)", err=True)
+
+
+@ledger_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def ledger_export(directory: Path) -> None:
+    """Write entries, checkpoints and keys as plain files an auditor can verify."""
+    from kindpakket.ledger_api import checkpoint_vkeys
+    from ledger import proofs
+
+    with read_only(), db.transaction() as session:
+        count = proofs.export_ledger(session, directory, checkpoint_vkeys())
+    click.echo(f"exported {count} entries to {directory}")
