@@ -63,4 +63,5 @@ def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
 def init_app(app: Flask) -> None:
     """Bind Flask-Login."""
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # "basic": a phone switching from Wi-Fi to 4G changes address; that must not log it out.
+    login_manager.session_protection = "basic"
