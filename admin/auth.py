@@ -63,7 +63,9 @@ def authenticate(session: Session, email: str, password: str, totp: str | None) 
     if user.totp_secret:
         if not totp:
             raise DomainError(
-                "totp_required", _l("Enter the 6-digit code from your authenticator app."), status=401
+                "totp_required",
+                _l("Enter the 6-digit code from your authenticator app."),
+                status=401,
             )
         if not pyotp.TOTP(user.totp_secret).verify(totp.strip(), valid_window=1):
             raise DomainError("bad_totp", _l("The 6-digit code is wrong or too old."), status=401)

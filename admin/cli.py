@@ -60,11 +60,19 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
             select(Municipality).where(Municipality.slug == slug)
         ).scalar_one_or_none()
         if m is None:
-            raise click.BadParameter(f"{slug!r} bestaat niet / does not exist", param_hint="--municipality")
+            raise click.BadParameter(
+                f"{slug!r} bestaat niet / does not exist", param_hint="--municipality"
+            )
         try:
             user, secret = auth.create_user(
-                session, m, email=email, name=name, role=role, password=password,
-                actor="cli", with_totp=totp,
+                session,
+                m,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                actor="cli",
+                with_totp=totp,
             )
         except DomainError as err:
             click.echo(f"{err.code}: {err.message}", err=True)
@@ -74,4 +82,10 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
         click.echo(f"TOTP secret (add it to an authenticator app): {secret}")
 
 
-commands: list[click.Command] = [admin_group]
+def _commands() -> list[click.Command]:
+    from admin import cli_funds, cli_shops
+
+    return [admin_group, *cli_funds.commands, *cli_shops.commands]
+
+
+commands: list[click.Command] = _commands()

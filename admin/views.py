@@ -67,3 +67,10 @@ def logout():  # type: ignore[no-untyped-def]
 def index():  # type: ignore[no-untyped-def]
     """Show the municipality's funds."""
     return render_template("admin/index.html", funds=auth.tenant_funds(db.session))
+
+
+def feature_blueprints() -> list[Blueprint]:
+    """Return the blueprints of the municipality's feature pages (funds, shops, reports...)."""
+    from admin import views_funds, views_shops
+
+    return [views_funds.bp, views_shops.bp]

@@ -64,6 +64,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):
             module.init_app(app)
+    for blueprint in admin_views.feature_blueprints():
+        app.register_blueprint(blueprint)
 
 
 def _checkpoint_when_due(session: Session) -> None:

@@ -1,5 +1,167 @@
-"""JSON API of the merchant package under /api/v1/merchant."""
+"""JSON API of the merchant package under /api/v1/merchant (used by the scanner page)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, url_for
+from flask.views import MethodView
+from flask_babel import get_locale
+from flask_login import current_user
 from flask_smorest import Blueprint
 
+from kindpakket.auth import require_role
+from kindpakket.db import db
+from kindpakket.errors import DomainError
+from kindpakket.keys import Keyring
+from kindpakket.money import format_euro
+from kindpakket.security import limiter
+from merchant import auth, redemptions, reports
+from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
+
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
+ERRORS = "error: {error: {code, message}}"
+TYPED_CODE_LIMIT = "10 per minute"
+
+
+def keyring() -> Keyring:
+    """Return the app's keyring (one per app: it caches the parsed key list)."""
+    ring = current_app.extensions.get("merchant_keyring")
+    if ring is None:
+        ring = Keyring(Path(current_app.config["KEY_DIR"]))
+        current_app.extensions["merchant_keyring"] = ring
+    return ring
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+def _user_key() -> str:
+    """Rate-limit key: the logged-in shop user (falls back to the address)."""
+    return str(getattr(current_user, "id", None) or request.remote_addr)
+
+
+def _scanned() -> bool:
+    """Return True when the request carries a scanned token (not a typed code)."""
+    body = request.get_json(silent=True) or {}
+    return not (isinstance(body, dict) and body.get("code") and not body.get("token"))
+
+
+def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
+    """Return the answer for a payment (also used by the pages)."""
+    lang = _lang()
+    return {
+        "status": "paid",
+        "id": payment.id,
+        "receipt_number": payment.receipt_number,
+        "amount_cents": payment.amount_cents,
+        "amount": format_euro(payment.amount_cents, lang),
+        "refunded_cents": payment.refunded_cents,
+        "ledger_seq": payment.ledger_seq,
+        "entry_hash": payment.entry_hash,
+        "verify_url": url_for("receipts.receipt", seq=payment.ledger_seq, hash=payment.entry_hash),
+        "created_at": payment.created_at,
+        "balance_cents": payment.balance_cents,
+        "balance": None
+        if payment.balance_cents is None
+        else format_euro(payment.balance_cents, lang),
+        "replayed": payment.replayed,
+    }
+
+
+def refund_json(made: redemptions.RefundResult) -> dict[str, Any]:
+    """Return the answer for a refund."""
+    return {
+        "status": "refunded",
+        "id": made.id,
+        "redemption_id": made.redemption_id,
+        "receipt_number": made.receipt_number,
+        "amount_cents": made.amount_cents,
+        "amount": format_euro(made.amount_cents, _lang()),
+        "refundable_cents": made.refundable_cents,
+        "ledger_seq": made.ledger_seq,
+        "entry_hash": made.entry_hash,
+        "verify_url": url_for("receipts.receipt", seq=made.ledger_seq, hash=made.entry_hash),
+        "created_at": made.created_at,
+        "replayed": made.replayed,
+    }
+
+
+def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, int]:
+    """Redeem, or record the refusal and answer it (shared by the API and the pages)."""
+    cashier = auth.current_shop_user(db.session)
+    try:
+        payment = redemptions.redeem(
+            db.session,
+            cashier=cashier,
+            token=data.get("token"),
+            code=data.get("code"),
+            amount_cents=data["amount_cents"],
+            idempotency_key=data["idempotency_key"],
+            keyring=keyring(),
+            skew=int(current_app.config["TOKEN_CLOCK_SKEW_SECONDS"]),
+        )
+    except DomainError as err:
+        # Undo the attempt but keep the refusal: the shell commits answers below 500.
+        db.session.rollback()
+        redemptions.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
+        return jsonify(err.to_dict()), err.status
+    return payment_json(payment), (200 if payment.replayed else 201)
+
+
+@blp.route("/redemptions")
+class Redemptions(MethodView):
+    """Payments of the logged-in shop."""
+
+    @require_role(*auth.ROLES)
+    @limiter.limit(TYPED_CODE_LIMIT, key_func=_user_key, exempt_when=_scanned)
+    @blp.arguments(RedemptionIn)
+    @blp.response(201, PaymentOut)
+    @blp.alt_response(200, schema=PaymentOut, description="the first result of this key")
+    @blp.alt_response(400, description=ERRORS)
+    @blp.alt_response(403, description=ERRORS)
+    @blp.alt_response(409, description=ERRORS)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Take a payment: token or typed code, amount in cents, idempotency key."""
+        return pay(data)
+
+    @require_role(*auth.ROLES)
+    @blp.arguments(PeriodIn, location="query")
+    @blp.response(200, LinesOut)
+    def get(self, period: dict[str, Any]) -> dict[str, Any]:
+        """List the shop's payments and refunds in a period, with totals."""
+        shop_id = auth.me().shop_id
+        start, end = period.get("start"), period.get("end")
+        sums = reports.totals(db.session, shop_id, start, end)
+        return {
+            "lines": reports.lines(db.session, shop_id, start, end),
+            "paid_cents": sums.paid_cents,
+            "refunded_cents": sums.refunded_cents,
+            "net_cents": sums.net_cents,
+            "paid_out_cents": sums.paid_out_cents,
+            "owed_cents": sums.owed_cents,
+        }
+
+
+@blp.route("/redemptions/<int:redemption_id>/refunds")
+class Refunds(MethodView):
+    """Refunds of one payment."""
+
+    @require_role(*auth.ROLES)
+    @blp.arguments(RefundIn)
+    @blp.response(201, RefundOut)
+    @blp.alt_response(404, description=ERRORS)
+    @blp.alt_response(409, description=ERRORS)
+    def post(self, data: dict[str, Any], redemption_id: int) -> Any:
+        """Refund (part of) a payment of this shop to the family's budget."""
+        made = redemptions.refund(
+            db.session,
+            cashier=auth.current_shop_user(db.session),
+            redemption_id=redemption_id,
+            amount_cents=data["amount_cents"],
+            reason=data["reason"],
+            idempotency_key=data.get("idempotency_key"),
+        )
+        return refund_json(made), (200 if made.replayed else 201)

@@ -1,5 +1,302 @@
 """Pages of the merchant package (thin: services do the work)."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("merchant", __name__, url_prefix="/merchant", template_folder="templates", static_folder="static")
+import secrets
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from kindpakket.auth import require_role
+from kindpakket.db import db
+from kindpakket.errors import DomainError
+from kindpakket.money import format_euro, parse_amount
+from kindpakket.security import limiter, scanner_page
+from merchant import auth, redemptions, reports, services
+from merchant.forms import (
+    ApplyForm,
+    ButtonForm,
+    IbanForm,
+    LoginForm,
+    PeriodForm,
+    RefundForm,
+    StaffForm,
+)
+from merchant.models import Redemption, Shop, ShopApproval
+from wallet.models import Fund
+
+bp = Blueprint(
+    "merchant",
+    __name__,
+    url_prefix="/merchant",
+    template_folder="templates",
+    static_folder="static",
+)
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+@bp.app_template_filter("merchant_euro")
+def _euro(cents: int) -> str:
+    return format_euro(int(cents), _lang())
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def apply():  # type: ignore[no-untyped-def]
+    """Let a shop apply to join."""
+    form = ApplyForm()
+    error = None
+    if form.validate_on_submit():
+        data = {k: (form[k].data or "") for k in services.Application.__dataclass_fields__}
+        try:
+            services.apply_shop(db.session, services.Application(**data), ip=request.remote_addr)
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            flash(_("Thank you. The municipality checks your application; then you can log in."))
+            return redirect(url_for("merchant.login"))
+    status = 400 if (error or form.errors) else 200
+    return render_template("merchant/apply.html", form=form, error=error), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():  # type: ignore[no-untyped-def]
+    """Log a shop owner or cashier in."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(db.session, form.email.data or "", form.password.data or "")
+        except DomainError as err:
+            error = err.message
+        else:
+            login_user(auth.ShopPrincipal(user))
+            next_url = request.args.get("next", "")
+            if not next_url.startswith("/merchant") or next_url.startswith("//"):
+                next_url = url_for("merchant.scan")
+            return redirect(next_url)
+    status = 401 if error else (400 if form.errors else 200)
+    return render_template("merchant/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    """Log out."""
+    ButtonForm().validate_on_submit()
+    logout_user()
+    flash(_("You are logged out."))
+    return redirect(url_for("merchant.login"))
+
+
+@bp.get("/")
+@require_role(*auth.ROLES)
+def index():  # type: ignore[no-untyped-def]
+    """Show the shop, its approvals per fund and today's totals."""
+    shop = db.session.get(Shop, auth.me().shop_id)
+    approvals = db.session.execute(
+        select(ShopApproval, Fund)
+        .join(Fund, Fund.id == ShopApproval.fund_id)
+        .where(ShopApproval.shop_id == auth.me().shop_id)
+        .order_by(Fund.period_start.desc())
+    ).all()
+    today = date.today()
+    return render_template(
+        "merchant/index.html",
+        shop=shop,
+        approvals=approvals,
+        iban=services.format_iban(shop.iban) if shop else "",
+        totals=reports.totals(db.session, auth.me().shop_id, today, today),
+    )
+
+
+@bp.get("/scan")
+@scanner_page
+@require_role(*auth.ROLES)
+def scan():  # type: ignore[no-untyped-def]
+    """Show the scanner: camera or typed code, amount, result."""
+    messages = {code: str(text) for code, text in redemptions.MESSAGES.items()}
+    return render_template("merchant/scan.html", messages=messages, client=_client_texts())
+
+
+def _client_texts() -> dict[str, str]:
+    """Return the texts the scanner script shows itself, in the page's language."""
+    return {
+        "paid": _("Paid"),
+        "checking": _("Checking the code…"),
+        "sending": _("Payment is being sent…"),
+        "network": _("No connection. The payment was not confirmed. Try again."),
+        "crypto_unavailable": _("This browser cannot check the code; the server will check it."),
+        "code_ok": _("Code is valid."),
+        "code": _("Error code"),
+        "left": _("Budget left"),
+        "receipt": _("Receipt number"),
+        "amount": _("Amount"),
+        "refused": _("Not paid"),
+        "next_customer": _("Next customer"),
+        "scan_again": _("Start again"),
+        "code_digits": _("A payment code has 8 digits."),
+    }
+
+
+@bp.get("/payments")
+@require_role(*auth.ROLES)
+def payments():  # type: ignore[no-untyped-def]
+    """List the shop's payments and refunds in a period, with totals."""
+    form = PeriodForm(request.args)
+    form.validate()
+    start, end = form.start.data, form.end.data
+    shop_id = auth.me().shop_id
+    return render_template(
+        "merchant/payments.html",
+        form=form,
+        lines=reports.lines(db.session, shop_id, start, end),
+        totals=reports.totals(db.session, shop_id, start, end),
+        csv_url=url_for("merchant.payments_csv", **{k: v for k, v in request.args.items()}),
+    )
+
+
+@bp.get("/payments.csv")
+@require_role(*auth.ROLES)
+def payments_csv() -> Response:
+    """Download the period's payments and refunds as CSV (semicolons, UTF-8 with BOM)."""
+    form = PeriodForm(request.args)
+    form.validate()
+    labels = {
+        "date": _("Date"),
+        "kind": _("Kind"),
+        "amount": _("Amount (EUR)"),
+        "receipt": _("Receipt number"),
+        "cashier": _("Cashier"),
+        "fund": _("Fund"),
+        "payment": _("Payment"),
+        "refund": _("Refund"),
+    }
+    rows = reports.lines(db.session, auth.me().shop_id, form.start.data, form.end.data)
+    return Response(
+        reports.csv_bytes(rows, labels),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="kindpakket-betalingen.csv"'},
+    )
+
+
+@bp.route("/payments/<int:redemption_id>/refund", methods=["GET", "POST"])
+@require_role(*auth.ROLES)
+def refund(redemption_id: int):  # type: ignore[no-untyped-def]
+    """Refund (part of) a payment of this shop."""
+    row = db.session.get(Redemption, redemption_id)
+    if row is None or row.shop_id != auth.me().shop_id:
+        abort(404)
+    form = RefundForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            made = redemptions.refund(
+                db.session,
+                cashier=auth.current_shop_user(db.session),
+                redemption_id=row.id,
+                amount_cents=parse_amount(form.amount.data or ""),
+                reason=form.reason.data or "",
+                idempotency_key=request.form.get("idempotency_key"),
+            )
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            flash(
+                _(
+                    "Refunded %(amount)s. Receipt number %(receipt)s.",
+                    amount=format_euro(made.amount_cents, _lang()),
+                    receipt=made.receipt_number,
+                )
+            )
+            return redirect(url_for("merchant.payments"))
+    status = 400 if (error or form.errors) else 200
+    key = request.form.get("idempotency_key") or secrets.token_urlsafe(16)
+    return render_template("merchant/refund.html", form=form, row=row, error=error, key=key), status
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@require_role(*auth.OWNER)
+def staff():  # type: ignore[no-untyped-def]
+    """Show the shop's logins and add a cashier (owner only)."""
+    form = StaffForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.add_staff(
+                db.session,
+                auth.current_shop_user(db.session),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+            )
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            flash(_("Cashier added."))
+            return redirect(url_for("merchant.staff"))
+    users = services.staff(db.session, auth.me().shop_id)
+    status = 400 if (error or form.errors) else 200
+    return render_template(
+        "merchant/staff.html", form=form, users=users, error=error, button=ButtonForm()
+    ), status
+
+
+@bp.post("/staff/<int:user_id>/<any(activate, deactivate):action>")
+@require_role(*auth.OWNER)
+def staff_active(user_id: int, action: str):  # type: ignore[no-untyped-def]
+    """Switch a cashier off or on again (owner only)."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.set_staff_active(
+        db.session, auth.current_shop_user(db.session), user_id, active=action == "activate"
+    )
+    flash(_("Saved."))
+    return redirect(url_for("merchant.staff"))
+
+
+@bp.route("/bank", methods=["GET", "POST"])
+@require_role(*auth.OWNER)
+def bank():  # type: ignore[no-untyped-def]
+    """Change the shop's IBAN after entering the owner's password again."""
+    shop = db.session.get(Shop, auth.me().shop_id)
+    form = IbanForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.change_iban(
+                db.session,
+                auth.current_shop_user(db.session),
+                iban=form.iban.data or "",
+                password=form.password.data or "",
+                ip=request.remote_addr,
+            )
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            flash(_("The IBAN has been changed."))
+            return redirect(url_for("merchant.index"))
+    status = 400 if (error or form.errors) else 200
+    current: Any = services.format_iban(shop.iban) if shop else ""
+    return render_template("merchant/bank.html", form=form, error=error, iban=current), status

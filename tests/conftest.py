@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from kindpakket.db import make_engine
+from kindpakket.db import make_engine, read_only
 from kindpakket.migrate import upgrade
 
 PG_SERVER = os.environ.get(
@@ -105,8 +105,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session on the fresh database; the test commits what it wants to keep."""
-    with Session(engine, expire_on_commit=False) as s:
+    """A session on the fresh database; the test commits what it wants to keep.
+
+    Its transactions begin as readers (no SQLite write lock until the first write), so a
+    test can read between requests without blocking the app it drives.
+    """
+    with read_only(), Session(engine, expire_on_commit=False) as s:
         yield s
         s.rollback()
 

@@ -7,7 +7,6 @@ services. Every builder flushes, so ids are known; the test commits when it need
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from kindpakket.passwords import hash_secret
 from ledger import store
 from merchant.models import Shop, ShopApproval, ShopUser, payable_account
 from wallet.models import Child, Fund, Household, Municipality, Voucher
+from wallet.services import code_hash
 
 NOW = datetime.now(UTC)
 PASSWORD = "correct horse battery"
@@ -75,9 +75,8 @@ def fund(
 
 
 def activation_hash(code: str) -> str:
-    """Return the stored hash of an activation code (normalised: no dashes/spaces, upper)."""
-    normal = code.replace("-", "").replace(" ", "").upper()
-    return hashlib.sha256(normal.encode()).hexdigest()
+    """Return the stored hash of an activation code, as the wallet computes it."""
+    return code_hash(code)
 
 
 def family(

@@ -19,9 +19,7 @@ def seed(engine: Engine, totp: str | None = None) -> None:
 
 
 def login(client, email="beheer@voorbeeld.example", password=f.PASSWORD, totp=""):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/admin/login", data={"email": email, "password": password, "totp": totp}
-    )
+    return client.post("/admin/login", data={"email": email, "password": password, "totp": totp})
 
 
 def test_login_with_password_opens_the_admin_pages(engine: Engine, client) -> None:  # type: ignore[no-untyped-def]
@@ -52,14 +50,44 @@ def test_login_is_rate_limited(engine: Engine, client) -> None:  # type: ignore[
 
 
 def test_cli_creates_municipality_and_user(cli) -> None:  # type: ignore[no-untyped-def]
-    made = cli("admin", "create-municipality", "--slug", "wk", "--name", "Gemeente WK",
-               "--iban", "NL91 ABNA 0417 1643 00")
+    made = cli(
+        "admin",
+        "create-municipality",
+        "--slug",
+        "wk",
+        "--name",
+        "Gemeente WK",
+        "--iban",
+        "NL91 ABNA 0417 1643 00",
+    )
     assert made.exit_code == 0, made.output
     bad = cli("admin", "create-municipality", "--slug", "x", "--name", "X", "--iban", "NL00BANK1")
     assert bad.exit_code != 0 and "IBAN" in bad.output
-    user = cli("admin", "create-user", "--municipality", "wk", "--email", "a@wk.example",
-               "--name", "A", "--role", "finance", input="long enough password\nlong enough password\n")
+    user = cli(
+        "admin",
+        "create-user",
+        "--municipality",
+        "wk",
+        "--email",
+        "a@wk.example",
+        "--name",
+        "A",
+        "--role",
+        "finance",
+        input="long enough password\nlong enough password\n",
+    )
     assert user.exit_code == 0, user.output
-    weak = cli("admin", "create-user", "--municipality", "wk", "--email", "b@wk.example",
-               "--name", "B", "--role", "viewer", input="short\nshort\n")
+    weak = cli(
+        "admin",
+        "create-user",
+        "--municipality",
+        "wk",
+        "--email",
+        "b@wk.example",
+        "--name",
+        "B",
+        "--role",
+        "viewer",
+        input="short\nshort\n",
+    )
     assert weak.exit_code == 2 and "weak_password" in weak.output

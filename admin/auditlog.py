@@ -1,0 +1,105 @@
+"""Reading the audit log of one municipality: filters, pages and a CSV export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from admin.exports import Table
+from admin.reports import day_start, local_day
+from kindpakket.audit import AuditEvent
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to look for; empty fields match everything."""
+
+    name: str = ""  # a prefix such as "settlement." or a full name
+    actor: str = ""
+    start: date | None = None
+    end: date | None = None  # inclusive Dutch day
+
+
+def _query(tenant_id: int, f: Filters) -> Select[Any]:
+    q = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    if f.name:
+        q = q.where(AuditEvent.name.startswith(f.name.strip(), autoescape=True))
+    if f.actor:
+        q = q.where(AuditEvent.actor == f.actor.strip())
+    if f.start:
+        q = q.where(AuditEvent.at >= day_start(f.start))
+    if f.end:
+        q = q.where(AuditEvent.at < day_start(f.end + timedelta(days=1)))
+    return q
+
+
+def events(
+    session: Session, tenant_id: int, f: Filters, *, page: int = 1, per_page: int = PAGE
+) -> tuple[list[AuditEvent], int]:
+    """Return one page of matching events (newest first) and the number of matches."""
+    q = _query(tenant_id, f)
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(
+        q.order_by(AuditEvent.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def names(session: Session, tenant_id: int) -> list[str]:
+    """Return the event names used in this municipality (for the filter's choices)."""
+    return list(
+        session.execute(
+            select(AuditEvent.name)
+            .where(AuditEvent.tenant_id == tenant_id)
+            .distinct()
+            .order_by(AuditEvent.name)
+        ).scalars()
+    )
+
+
+def as_json(value: dict[str, Any] | None) -> str:
+    """Return before/after data as compact JSON ("" for none)."""
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def table(session: Session, tenant_id: int, f: Filters) -> Table:
+    """Return every matching event as a table for the CSV export (oldest first)."""
+    rows = session.execute(_query(tenant_id, f).order_by(AuditEvent.id)).scalars()
+    return Table(
+        "audit",
+        str(_l("Audit log")),
+        [
+            "id",
+            str(_l("When")),
+            str(_l("Who")),
+            str(_l("What")),
+            str(_l("Subject")),
+            str(_l("Before")),
+            str(_l("After")),
+            "IP",
+        ],
+        [
+            [
+                e.id,
+                e.at.isoformat(timespec="seconds"),
+                e.actor,
+                e.name,
+                e.subject or "",
+                as_json(e.before),
+                as_json(e.after),
+                e.ip or "",
+            ]
+            for e in rows
+        ],
+    )
+
+
+__all__ = ["PAGE", "Filters", "as_json", "events", "local_day", "names", "table"]

@@ -1,0 +1,197 @@
+"""Commands for reports, settlement and closing funds (added to ``kindpakket`` by the shell)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from admin import closing, exports, reports, settlement
+from admin.models import SettlementBatch
+from kindpakket.db import db, read_only
+from kindpakket.errors import DomainError
+from kindpakket.money import format_euro
+from wallet.models import Fund
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _fund(session: Session, key: str) -> Fund:
+    """Return the fund with this id or stop."""
+    fund = session.get(Fund, int(key)) if key.strip().isdigit() else None
+    if fund is None:
+        raise click.BadParameter(f"fonds {key!r} bestaat niet / no such fund", param_hint="FUND")
+    return fund
+
+
+def _batch(session: Session, key: int) -> SettlementBatch:
+    """Return the batch with this id or stop."""
+    batch = session.get(SettlementBatch, key)
+    if batch is None:
+        raise click.BadParameter(f"batch {key} bestaat niet / no such batch", param_hint="BATCH")
+    return batch
+
+
+def _fail(err: DomainError) -> None:
+    """Print a refusal with its code and stop with exit code 2."""
+    click.echo(f"{err.code}: {err.message}", err=True)
+    for item in err.details.get("skipped", []):
+        click.echo(f"  {item['code']}: {item['name']} ({format_euro(item['cents'])})", err=True)
+    sys.exit(2)
+
+
+def _write(data: bytes, output: str) -> None:
+    """Write bytes to a file, or to standard output for "-"."""
+    if output == "-":
+        click.echo(data.decode("utf-8-sig"), nl=False)
+    else:
+        Path(output).write_bytes(data)
+        click.echo(f"{output} ({len(data)} bytes)", err=True)
+
+
+@click.command("report")
+@click.argument("fund_key", metavar="FUND")
+@click.option("--from", "start", type=DATE, help="first day (default: start of the fund)")
+@click.option("--to", "end", type=DATE, help="last day (default: today or the fund's end)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--table", type=click.Choice(reports.TABLE_KEYS), help="only this table")
+@click.option("-o", "--output", default="-", help="file to write (default: standard output)")
+@with_appcontext
+def report(fund_key: str, start: Any, end: Any, fmt: str, table: str | None, output: str) -> None:
+    """Export a fund's report as CSV (semicolon, BOM) or XLSX."""
+    if fmt == "xlsx" and output == "-":
+        raise click.BadParameter("XLSX needs --output FILE", param_hint="--output")
+    with read_only(), db.transaction() as session:
+        fund = _fund(session, fund_key)
+        first, last = reports.default_period(fund)
+        result = reports.fund_report(
+            session, fund, start.date() if start else first, end.date() if end else last
+        )
+    tables = [t for t in reports.report_tables(result) if table in (None, t.key)]
+    _write(exports.csv_bytes(tables) if fmt == "csv" else exports.xlsx_bytes(tables), output)
+
+
+@click.command("settle")
+@click.argument("fund_key", metavar="FUND")
+@click.option("--until", type=DATE, required=True, help="pay payments up to this day")
+@click.option("--execution-date", type=DATE, help="day the bank pays (default today)")
+@click.option("--version", type=click.Choice(["03", "09"]), default="03", help="pain.001.001.xx")
+@with_appcontext
+def settle(fund_key: str, until: Any, execution_date: Any, version: str) -> None:
+    """Pay the shops of a fund: payout entries and a SEPA file (state draft)."""
+    try:
+        with db.transaction() as session:
+            fund = _fund(session, fund_key)
+            batch = settlement.settle(
+                session,
+                fund,
+                until=until.date(),
+                execution_date=execution_date.date() if execution_date else None,
+                version=version,
+                actor="cli",
+            )
+            settlement.checkpoint(
+                session, current_app.config["KEY_DIR"], current_app.config["LEDGER_ORIGIN"]
+            )
+            lines = [
+                f"batch {batch.id}: {batch.payout_count} shops, {format_euro(batch.total_cents)}"
+            ]
+            lines += [
+                f"  skipped {s['code']}: {s['name']} ({format_euro(s['cents'])})"
+                for s in batch.skipped
+            ]
+    except DomainError as err:
+        _fail(err)
+    click.echo("\n".join(lines))
+    click.echo(f"next: kindpakket settle-export {batch.id} -o batch-{batch.id}.xml")
+
+
+@click.command("settle-export")
+@click.argument("batch_id", type=int)
+@click.option("-o", "--output", default="-", help="file to write (default: standard output)")
+@with_appcontext
+def settle_export(batch_id: int, output: str) -> None:
+    """Write a batch's SEPA file (a draft becomes exported)."""
+    try:
+        with db.transaction() as session:
+            data = settlement.export_file(session, _batch(session, batch_id), actor="cli")
+    except DomainError as err:
+        _fail(err)
+    _write(data, output)
+
+
+def _state_command(name: str, action: Any, help_text: str) -> click.Command:
+    """Build a command that moves one batch to another state."""
+
+    @click.command(name, help=help_text)
+    @click.argument("batch_id", type=int)
+    @with_appcontext
+    def command(batch_id: int) -> None:
+        try:
+            with db.transaction() as session:
+                batch = _batch(session, batch_id)
+                action(session, batch, actor="cli")
+                status = batch.status
+        except DomainError as err:
+            _fail(err)
+        click.echo(f"batch {batch_id}: {status}")
+
+    return command
+
+
+confirm_batch = _state_command(
+    "confirm-batch", settlement.confirm, "Record that the bank has paid an exported batch."
+)
+cancel_batch = _state_command(
+    "cancel-batch", settlement.cancel, "Cancel a batch; the money goes back to the shops."
+)
+
+
+@click.command("close-fund")
+@click.argument("fund_key", metavar="FUND", required=False)
+@click.option("--due", is_flag=True, help="close every open fund whose period has ended")
+@with_appcontext
+def close_fund(fund_key: str | None, due: bool) -> None:
+    """Close a fund: remaining budgets go back to the fund, vouchers expire."""
+    if bool(fund_key) == due:
+        raise click.UsageError("give FUND or --due")
+    try:
+        with db.transaction() as session:
+            funds = closing.due_funds(session) if due else [_fund(session, fund_key or "")]
+            done = [(f.id, closing.close_fund(session, f, actor="cli")) for f in funds]
+    except DomainError as err:
+        _fail(err)
+    for fund_id, cents in done:
+        click.echo(f"fund {fund_id} closed, {format_euro(cents)} back to the fund")
+
+
+@click.command("extend-fund")
+@click.argument("fund_key", metavar="FUND")
+@click.option("--until", type=DATE, required=True, help="the new last day of the fund")
+@with_appcontext
+def extend_fund(fund_key: str, until: Any) -> None:
+    """Move an open fund's last day later."""
+    new_end: date = until.date()
+    try:
+        with db.transaction() as session:
+            closing.extend_fund(session, _fund(session, fund_key), new_end, actor="cli")
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"fund {fund_key} runs until {new_end.isoformat()}")
+
+
+commands: list[click.Command] = [
+    report,
+    settle,
+    settle_export,
+    confirm_batch,
+    cancel_batch,
+    close_fund,
+    extend_fund,
+]

@@ -1,0 +1,313 @@
+"""Payments per second end to end over HTTP on gunicorn, beside /healthz in the same run.
+
+    python -m bench.bench_payments [--clients 16] [--count 2000] [--seconds 30] [--no-pg]
+
+For each engine (SQLite, then PostgreSQL when reachable): a fresh migrated database with one
+fund, 200 funded vouchers and an approved shop; gunicorn (gthread) on 127.0.0.1 serving the
+real app; the cashier logs in once over HTTP (CSRF on); distinct signed tokens are made up
+front. Then 16 client threads with keep-alive connections (http.client) first hit /healthz,
+then POST /api/v1/merchant/redemptions, each phase bounded by a count and a time. Printed:
+requests per second, p50 and p99 latency, and the payment/healthz ratio. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from bench.common import fresh_database, pg_available, row
+from kindpakket.keys import Keyring
+from tests import factories as fx
+from wallet import tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+VOUCHERS = 200
+AMOUNT = 100  # cents per payment: 300 payments fit in one 300-euro voucher
+
+
+@dataclass
+class Phase:
+    """What one load phase measured."""
+
+    done: int
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        """Return requests per second."""
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        """Return the p-th percentile latency in milliseconds."""
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return 1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _seed(engine: Engine, key_dir: Path) -> dict[str, object]:
+    """Create the fund, vouchers and an approved shop; return ids."""
+    with Session(engine, expire_on_commit=False) as s:
+        m = fx.municipality(s)
+        fund = fx.fund(s, m, deposit_cents=10**12)
+        vouchers = []
+        for i in range(VOUCHERS // 2):
+            _h, vs = fx.family(s, fund, reference=f"H-{i}")
+            vouchers += [v.id for v in vs]
+        _shop, _owner, cashier = fx.shop(s, fund)
+        s.commit()
+        assert cashier is not None
+    ring = Keyring(key_dir)
+    ring.ensure("token")
+    return {"vouchers": vouchers, "cashier": cashier.email}
+
+
+def _tokens(key_dir: Path, vouchers: list[int], count: int) -> list[str]:
+    ring = Keyring(key_dir)
+    info, signing = ring.signing_key("token")
+    now = int(time.time())
+    return [
+        tokens.issue_token(vouchers[i % len(vouchers)], (info.kid, signing), now, 600).text
+        for i in range(count)
+    ]
+
+
+@contextmanager
+def gunicorn(url: str, instance: Path, workers: int, threads: int) -> Iterator[int]:
+    """Run the app on gunicorn (gthread) on 127.0.0.1; yield the port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KINDPAKKET_DATABASE_URL": url,
+        "KINDPAKKET_INSTANCE_DIR": str(instance),
+        "KINDPAKKET_SECRET_KEY": "bench-secret",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "kindpakket:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _login(port: int, email: str) -> tuple[str, str]:
+    """Log the cashier in over HTTP; return (cookie, csrf token) for the API calls."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def get(path: str, cookie: str = "") -> tuple[str, str]:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        r = conn.getresponse()
+        body = r.read().decode()
+        return body, _cookie(r.getheader("Set-Cookie")) or cookie
+
+    page, cookie = get("/merchant/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = f"csrf_token={token}&email={email}&password={fx.PASSWORD.replace(' ', '+')}"
+    conn.request(
+        "POST",
+        "/merchant/login",
+        body=form,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    r = conn.getresponse()
+    r.read()
+    if r.status != 302:
+        raise RuntimeError(f"login failed: {r.status}")
+    cookie = _cookie(r.getheader("Set-Cookie")) or cookie
+    page, cookie = get("/merchant/scan", cookie)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return cookie, token
+
+
+def _cookie(header: str | None) -> str:
+    return header.split(";", 1)[0] if header else ""
+
+
+def _load(
+    port: int,
+    clients: int,
+    count: int,
+    seconds: float,
+    request: Callable[[http.client.HTTPConnection, int], bool],
+) -> Phase:
+    """Run ``count`` requests over ``clients`` keep-alive connections, at most ``seconds``."""
+    lock = threading.Lock()
+    issued = iter(range(count))
+    latencies: list[float] = []
+    failures = [0]
+    stop = time.perf_counter() + seconds
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < stop:
+            with lock:
+                i = next(issued, None)
+            if i is None:
+                break
+            t0 = time.perf_counter()
+            ok = request(conn, i)
+            mine.append(time.perf_counter() - t0)
+            bad += not ok
+        with lock:
+            latencies.extend(mine)
+            failures[0] += bad
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Phase(len(latencies), time.perf_counter() - start, latencies, failures[0])
+
+
+def run(kind: str, clients: int, count: int, seconds: float, workers: int, threads: int) -> None:
+    """Benchmark one engine."""
+    with fresh_database(kind, name="kp_bench_pay") as engine, tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp)
+        url = engine.url.render_as_string(hide_password=False)
+        seeded = _seed(engine, instance / "keys")
+        texts = _tokens(instance / "keys", seeded["vouchers"], count)  # type: ignore[arg-type]
+        with gunicorn(url, instance, workers, threads) as port:
+            cookie, csrf = _login(port, str(seeded["cashier"]))
+
+            def health(conn: http.client.HTTPConnection, i: int) -> bool:
+                conn.request("GET", "/healthz")
+                r = conn.getresponse()
+                r.read()
+                return r.status == 200
+
+            def payment(conn: http.client.HTTPConnection, i: int) -> bool:
+                body = json.dumps(
+                    {"token": texts[i], "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
+                )
+                conn.request(
+                    "POST",
+                    "/api/v1/merchant/redemptions",
+                    body=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "Cookie": cookie,
+                        "X-CSRFToken": csrf,
+                        "Accept": "application/json",
+                    },
+                )
+                r = conn.getresponse()
+                r.read()
+                return r.status == 201
+
+            _load(port, clients, min(200, count), seconds, health)  # warm up
+            base = _load(port, clients, count, seconds, health)
+            paid = _load(port, clients, count, seconds, payment)
+        print(f"\n{kind}: gunicorn gthread {workers}x{threads}, {clients} clients, keep-alive")
+        for label, phase in (("GET /healthz", base), ("POST redemptions", paid)):
+            row(
+                label,
+                f"{phase.rate:8.1f} req/s",
+                f"p50 {phase.pct(50):6.1f} ms  p99 {phase.pct(99):6.1f} ms  "
+                f"n={phase.done} failed={phase.failures}",
+            )
+        ratio = paid.rate / base.rate if base.rate else 0
+        row(
+            "payments / healthz",
+            f"{100 * ratio:8.1f} %",
+            "aim >= 35 %, p99 <= 100 ms: "
+            + ("met" if ratio >= 0.35 and paid.pct(99) <= 100 else "NOT met"),
+        )
+        if paid.failures:
+            print("  (failed payments: see the server log above)")
+        _check_ledger(engine, paid.done - paid.failures)
+
+
+def _check_ledger(engine: Engine, expected: int) -> None:
+    from sqlalchemy import func, select
+
+    from ledger import store
+    from merchant.models import Redemption
+
+    with Session(engine) as s:
+        count = s.scalar(select(func.count()).select_from(Redemption))
+        ok = store.verify(s).ok
+    row(
+        "redemptions stored / ledger verifies",
+        f"{count} / {ok}",
+        "matches" if count == expected else f"expected {expected}",
+    )
+
+
+def main() -> None:
+    """Parse arguments and run the benchmark on each engine."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--count", type=int, default=3000, help="requests per phase (bound)")
+    parser.add_argument("--seconds", type=float, default=30, help="time per phase (bound)")
+    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    kinds = ["sqlite"] + ([] if args.no_pg or not pg_available() else ["postgresql"])
+    for kind in kinds:
+        run(kind, args.clients, args.count, args.seconds, args.workers, args.threads)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Shop logins: owner and cashier, loaded by Flask-Login from ``shop_user:<id>``."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin, current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kindpakket import auth
+from kindpakket.db import db
+from kindpakket.errors import DomainError
+from kindpakket.passwords import verify_secret
+from merchant.models import ShopUser
+
+ROLES = ("owner", "cashier")
+OWNER = ("owner",)
+
+
+class ShopPrincipal(UserMixin):
+    """The logged-in shop user as Flask-Login sees it."""
+
+    def __init__(self, user: ShopUser) -> None:
+        self.user_id = user.id
+        self.id = f"shop_user:{user.id}"
+        self.role = user.role
+        self.shop_id = user.shop_id
+        self.name = user.name
+        self.email = user.email
+
+    @property
+    def actor(self) -> str:
+        """Return the audit actor string."""
+        return self.id
+
+
+def _load(rest: str) -> ShopPrincipal | None:
+    user = db.session.get(ShopUser, int(rest)) if rest.isdigit() else None
+    return ShopPrincipal(user) if user is not None and user.active else None
+
+
+auth.register_role("shop_user", _load, "merchant.login", ROLES)
+
+
+def authenticate(session: Session, email: str, password: str) -> ShopUser:
+    """Return the shop user for these credentials or raise a DomainError."""
+    user = session.execute(
+        select(ShopUser).where(ShopUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if not verify_secret(user.password_hash if user else None, password) or user is None:
+        raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
+    if not user.active:
+        raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+    return user
+
+
+def me() -> ShopPrincipal:
+    """Return the logged-in shop user (views are guarded by ``require_role``)."""
+    return current_user  # type: ignore[return-value]
+
+
+def current_shop_user(session: Session) -> ShopUser:
+    """Return the database row of the logged-in shop user."""
+    user = session.get(ShopUser, me().user_id)
+    if user is None or not user.active:
+        raise DomainError("login_required", _l("Please log in first."), status=401)
+    return user

@@ -1,0 +1,534 @@
+"""Payments and refunds: row lock, idempotency key, unique nonce, fixed refusal codes.
+
+After pretix's check-in service: lock the voucher, re-check everything on the server, append
+one ledger entry, store the redemption with the token's nonce (UNIQUE is the backstop), and
+keep every refusal with its code. A repeated idempotency key returns the first result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import has_request_context
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kindpakket.audit import record_event
+from kindpakket.errors import DomainError
+from kindpakket.keys import Keyring
+from kindpakket.money import MAX_CENTS, format_euro
+from ledger import store
+from ledger.errors import InsufficientBalance
+from ledger.models import LedgerHead
+from merchant.models import (
+    Redemption,
+    Refund,
+    Refusal,
+    Shop,
+    ShopApproval,
+    ShopUser,
+    payable_account,
+)
+from wallet import services as wallet
+from wallet.models import Fund, Voucher
+
+LOCAL = ZoneInfo("Europe/Amsterdam")  # "open today" is the municipality's today
+MAX_KEY = 80
+
+# Every refusal says what to do next. English msgids; Dutch in merchant/i18n/nl/merchant.po.
+MESSAGES: dict[str, Any] = {
+    "not_a_token": _l("This is not a Kindpakket code. Ask the family to open the payment code."),
+    "bad_version": _l("This code is from an older version. Ask the family to refresh the page."),
+    "unknown_key": _l("This code is not valid (unknown key). Ask the family for a fresh code."),
+    "bad_signature": _l("This code is not valid (forged or damaged). Ask for a fresh code."),
+    "token_expired": _l("This code has expired. Ask the family to show a fresh code."),
+    "token_not_yet_valid": _l("This code is not valid yet. Check the clock of this device."),
+    "token_used": _l("This code has already been used. Ask the family to show a fresh code."),
+    "voucher_not_found": _l("There is no budget for this code. Ask the family for a fresh code."),
+    "payment_code_unknown": _l("This payment code does not exist. Check the digits and try again."),
+    "voucher_blocked": _l("This budget is blocked. The family can unblock it in the wallet."),
+    "voucher_expired": _l("This budget has expired and can no longer be used."),
+    "fund_closed": _l("This fund is closed today: no payments are possible."),
+    "merchant_not_approved": _l(
+        "Your shop is not approved for this fund. Contact the municipality."
+    ),
+    "shop_suspended": _l("Your shop is suspended for this fund. Contact the municipality."),
+    "category_not_allowed": _l("This budget cannot be spent in this kind of shop."),
+    "insufficient_balance": _l("Not enough budget for this amount. Enter a lower amount."),
+    "amount_not_positive": _l("The amount must be more than zero."),
+    "invalid_amount": _l("Type an amount like 12,50."),
+    "amount_too_large": _l("That amount is too large."),
+    "not_a_cashier": _l("Log in as staff of this shop to take payments."),
+    "idempotency_conflict": _l("This request was already sent with another amount. Start again."),
+    "missing_code": _l("Scan the QR code or type the payment code."),
+    "bad_idempotency_key": _l("The page sent no request key. Reload the page and try again."),
+}
+# HTTP status per refusal code not raised by the wallet.
+STATUS = {
+    "voucher_blocked": 409,
+    "voucher_expired": 409,
+    "fund_closed": 409,
+    "merchant_not_approved": 403,
+    "shop_suspended": 403,
+    "category_not_allowed": 403,
+    "insufficient_balance": 409,
+    "not_a_cashier": 403,
+    "idempotency_conflict": 409,
+}
+
+
+class Refused(DomainError):
+    """A refused payment; ``voucher_id`` (when the code was readable) is kept for the log."""
+
+    voucher_id: int | None = None
+
+
+def refusal(code: str, *, voucher_id: int | None = None, **details: Any) -> Refused:
+    """Return the refusal for ``code`` with its plain message."""
+    err = Refused(code, MESSAGES[code], status=STATUS.get(code, 400), **details)
+    err.voucher_id = voucher_id
+    return err
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A redemption as the shop sees it: no child, no household."""
+
+    id: int
+    receipt_number: str
+    amount_cents: int
+    refunded_cents: int
+    ledger_seq: int
+    entry_hash: str
+    created_at: datetime
+    balance_cents: int | None  # only when the fund shows balances to shops
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund as the shop sees it."""
+
+    id: int
+    redemption_id: int
+    receipt_number: str
+    amount_cents: int
+    refundable_cents: int  # what can still be refunded of the payment
+    ledger_seq: int
+    entry_hash: str
+    created_at: datetime
+    replayed: bool = False
+
+
+def receipt_number(prefix: str, seq: int) -> str:
+    """Return the receipt number of ledger entry ``seq`` ("B-000123" payment, "R-" refund)."""
+    return f"{prefix}-{seq:06d}"
+
+
+# -- payments --------------------------------------------------------------------------------
+
+
+def redeem(
+    session: Session,
+    *,
+    cashier: ShopUser,
+    amount_cents: int,
+    idempotency_key: str,
+    keyring: Keyring,
+    token: str | None = None,
+    code: str | None = None,
+    now: datetime | None = None,
+    skew: int = 5,
+) -> Payment:
+    """Pay ``amount_cents`` from the voucher behind a token (or typed code) to the shop.
+
+    Raises ``Refused`` with a fixed code; the caller records it with :func:`record_refusal`.
+    """
+    now = now or datetime.now(UTC)
+    state: dict[str, int] = {}
+    try:
+        return _redeem(
+            session, state, cashier, amount_cents, idempotency_key, keyring, token, code, now, skew
+        )
+    except Refused:
+        raise
+    except DomainError as err:  # from the wallet's token checks: our own, plainer message
+        message = MESSAGES.get(err.code, err.message)
+        raised = Refused(err.code, message, status=err.status, **err.details)
+        raised.voucher_id = state.get("voucher_id")
+        raise raised from None
+
+
+def _redeem(
+    session: Session,
+    state: dict[str, int],
+    cashier: ShopUser,
+    amount: int,
+    key: str,
+    keyring: Keyring,
+    token: str | None,
+    code: str | None,
+    now: datetime,
+    skew: int,
+) -> Payment:
+    shop = _shop_of(session, cashier)
+    key = _check_key(key)
+    if (first := _by_key(session, shop.id, key)) is not None:
+        return _replay(session, first, amount)
+    try:
+        nonce, voucher = _resolve(session, token, code, now, keyring, skew)
+    except DomainError as err:
+        if err.code == "token_used" and (first := _by_key(session, shop.id, key)):
+            return _replay(session, first, amount)  # a twin of this request just paid
+        raise
+    state["voucher_id"] = voucher.id
+    voucher = _lock_voucher(session, voucher.id)
+    if (first := _by_key(session, shop.id, key)) is not None:
+        return _replay(session, first, amount)  # the twin finished while we waited
+    if _nonce_used(session, nonce):
+        raise refusal("token_used", voucher_id=voucher.id)
+    fund = session.get(Fund, voucher.fund_id)
+    assert fund is not None  # foreign key
+    _check_voucher(voucher)
+    _check_fund(fund, now)
+    _check_shop(session, shop, fund)
+    _check_amount(amount)
+    return _book(session, shop, cashier, voucher, fund, nonce, key, amount, now)
+
+
+def _shop_of(session: Session, cashier: ShopUser) -> Shop:
+    shop = session.get(Shop, cashier.shop_id)
+    if shop is None or not cashier.active or cashier.role not in ("owner", "cashier"):
+        raise refusal("not_a_cashier")
+    return shop
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 8 <= len(key) <= MAX_KEY:
+        raise refusal("bad_idempotency_key")
+    return key
+
+
+def _resolve(
+    session: Session,
+    token: str | None,
+    code: str | None,
+    now: datetime,
+    keyring: Keyring,
+    skew: int,
+) -> tuple[str, Voucher]:
+    if token:
+        payload, voucher = wallet.verify_payment_token(
+            session, token, now=now, keyring=keyring, skew=skew
+        )
+        return payload.nonce_hex, voucher
+    if code:
+        return wallet.resolve_payment_code(session, code, now=now, skew=skew)
+    raise refusal("missing_code")
+
+
+def _lock_voucher(session: Session, voucher_id: int) -> Voucher:
+    """Lock the voucher row (PostgreSQL; SQLite's write lock is already held)."""
+    return session.execute(
+        select(Voucher)
+        .where(Voucher.id == voucher_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _by_key(session: Session, shop_id: int, key: str) -> Redemption | None:
+    return session.execute(
+        select(Redemption).where(Redemption.shop_id == shop_id, Redemption.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _nonce_used(session: Session, nonce: str) -> bool:
+    return (
+        session.execute(select(Redemption.id).where(Redemption.nonce == nonce)).first() is not None
+    )
+
+
+def _replay(session: Session, first: Redemption, amount: int) -> Payment:
+    if first.amount_cents != amount:
+        raise refusal("idempotency_conflict", voucher_id=first.voucher_id)
+    fund = session.get(Fund, first.fund_id)
+    return _payment(session, first, fund, replayed=True)
+
+
+def _check_voucher(voucher: Voucher) -> None:
+    if voucher.status == "blocked":
+        raise refusal("voucher_blocked", voucher_id=voucher.id)
+    if voucher.status != "active":
+        raise refusal("voucher_expired", voucher_id=voucher.id)
+
+
+def _check_fund(fund: Fund, now: datetime) -> None:
+    today = now.astimezone(LOCAL).date()
+    if fund.status != "open" or not fund.period_start <= today <= fund.period_end:
+        raise refusal("fund_closed")
+
+
+def _check_shop(session: Session, shop: Shop, fund: Fund) -> None:
+    status = session.execute(
+        select(ShopApproval.status).where(
+            ShopApproval.shop_id == shop.id, ShopApproval.fund_id == fund.id
+        )
+    ).scalar_one_or_none()
+    if shop.status == "suspended" or status == "suspended":
+        raise refusal("shop_suspended")
+    if status != "approved":
+        raise refusal("merchant_not_approved")
+    if fund.categories and shop.category not in fund.categories:
+        raise refusal("category_not_allowed")
+
+
+def _check_amount(amount: int) -> None:
+    if type(amount) is not int:
+        raise refusal("invalid_amount")
+    if amount <= 0:
+        raise refusal("amount_not_positive")
+    if amount > MAX_CENTS:
+        raise refusal("amount_too_large")
+
+
+def _next_seq(session: Session) -> int:
+    """Take the ledger's chain-head lock now and return the next entry's number."""
+    seq = session.execute(
+        select(LedgerHead.seq).where(LedgerHead.id == 1).with_for_update()
+    ).scalar_one()
+    return int(seq) + 1
+
+
+def _book(
+    session: Session,
+    shop: Shop,
+    cashier: ShopUser,
+    voucher: Voucher,
+    fund: Fund,
+    nonce: str,
+    key: str,
+    amount: int,
+    now: datetime,
+) -> Payment:
+    payable = payable_account(shop.id, fund.id)
+    store.open_account(session, payable)  # idempotent; approval opened it already
+    seq = _next_seq(session)
+    receipt = receipt_number("B", seq)
+    meta = {
+        "shop": shop.id,
+        "shop_name": shop.name,
+        "receipt": receipt,
+        "voucher": voucher.id,
+        "fund": fund.id,
+    }
+    try:
+        with session.begin_nested():
+            appended = store.append(
+                session, "redemption", [(voucher.account, -amount), (payable, amount)], meta=meta
+            )
+            if appended.seq != seq:  # pragma: no cover - the head lock makes this impossible
+                raise RuntimeError(f"ledger moved from {seq} to {appended.seq} under the lock")
+            row = Redemption(
+                shop_id=shop.id,
+                fund_id=fund.id,
+                voucher_id=voucher.id,
+                cashier_id=cashier.id,
+                amount_cents=amount,
+                refunded_cents=0,
+                nonce=nonce,
+                idempotency_key=key,
+                receipt_number=receipt,
+                ledger_seq=appended.seq,
+                entry_hash=appended.hash,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()  # UNIQUE(nonce) and UNIQUE(shop, key) are the backstop, here
+    except InsufficientBalance as exc:
+        raise _insufficient(fund, voucher, exc.balance) from None
+    except IntegrityError:
+        if (first := _by_key(session, shop.id, key)) is not None:
+            return _replay(session, first, amount)
+        raise refusal("token_used", voucher_id=voucher.id) from None
+    return _payment(session, row, fund)
+
+
+def _insufficient(fund: Fund, voucher: Voucher, left: int) -> Refused:
+    if not fund.show_balance_to_shop:
+        return refusal("insufficient_balance", voucher_id=voucher.id)
+    lang = str(get_locale() or "nl") if has_request_context() else "nl"
+    err = Refused(
+        "insufficient_balance",
+        _l(
+            "Not enough budget for this amount: %(left)s is left. Enter a lower amount.",
+            left=format_euro(left, lang),
+        ),
+        status=409,
+        balance_cents=left,
+    )
+    err.voucher_id = voucher.id
+    return err
+
+
+def _payment(
+    session: Session, row: Redemption, fund: Fund | None, *, replayed: bool = False
+) -> Payment:
+    balance = (
+        store.balance(session, f"voucher:{row.voucher_id}")
+        if fund is not None and fund.show_balance_to_shop
+        else None
+    )
+    return Payment(
+        id=row.id,
+        receipt_number=row.receipt_number,
+        amount_cents=row.amount_cents,
+        refunded_cents=row.refunded_cents,
+        ledger_seq=row.ledger_seq,
+        entry_hash=row.entry_hash,
+        created_at=row.created_at,
+        balance_cents=balance,
+        replayed=replayed,
+    )
+
+
+def record_refusal(
+    session: Session,
+    cashier: ShopUser | None,
+    err: DomainError,
+    *,
+    amount_cents: int | None,
+    shop_id: int | None = None,
+) -> Refusal | None:
+    """Record a refused payment with its code (in a transaction the caller commits)."""
+    shop = shop_id if shop_id is not None else (cashier.shop_id if cashier else None)
+    if shop is None:
+        return None
+    row = Refusal(
+        shop_id=shop,
+        cashier_id=cashier.id if cashier else None,
+        code=err.code[:40],
+        voucher_id=getattr(err, "voucher_id", None),
+        amount_cents=amount_cents if isinstance(amount_cents, int) else None,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row
+
+
+# -- refunds ---------------------------------------------------------------------------------
+
+REFUND_MESSAGES: dict[str, Any] = {
+    "redemption_not_found": _l("There is no such payment in your shop."),
+    "refund_too_large": _l("You can refund at most %(left)s of this payment."),
+    "reason_required": _l("Give a short reason for the refund."),
+}
+
+
+def refund(
+    session: Session,
+    *,
+    cashier: ShopUser,
+    redemption_id: int,
+    amount_cents: int,
+    reason: str,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> RefundResult:
+    """Give (part of) a payment back to the voucher; only the shop that was paid may."""
+    now = now or datetime.now(UTC)
+    shop = _shop_of(session, cashier)
+    row = session.execute(
+        select(Redemption)
+        .where(Redemption.id == redemption_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None or row.shop_id != shop.id:
+        raise DomainError(
+            "redemption_not_found", REFUND_MESSAGES["redemption_not_found"], status=404
+        )
+    key = (idempotency_key or "").strip()[:MAX_KEY] or None
+    if key and (first := _refund_by_key(session, row.id, key)) is not None:
+        return _refund_result(first, row, replayed=True)
+    _check_amount(amount_cents)
+    left = row.amount_cents - row.refunded_cents
+    if amount_cents > left:
+        raise DomainError(
+            "refund_too_large",
+            _l("You can refund at most %(left)s of this payment.", left=format_euro(left)),
+            status=409,
+            refundable_cents=left,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", REFUND_MESSAGES["reason_required"])
+    voucher = _lock_voucher(session, row.voucher_id)
+    if voucher.status == "expired":
+        raise refusal("voucher_expired", voucher_id=voucher.id)
+    seq = _next_seq(session)
+    number = receipt_number("R", seq)
+    meta = {
+        "shop": shop.id,
+        "shop_name": shop.name,
+        "receipt": number,
+        "voucher": voucher.id,
+        "fund": row.fund_id,
+        "redemption": row.id,
+    }
+    appended = store.append(
+        session,
+        "refund",
+        [(payable_account(shop.id, row.fund_id), -amount_cents), (voucher.account, amount_cents)],
+        meta=meta,
+    )
+    row.refunded_cents += amount_cents
+    made = Refund(
+        redemption_id=row.id,
+        shop_id=shop.id,
+        cashier_id=cashier.id,
+        amount_cents=amount_cents,
+        reason=reason[:300],
+        idempotency_key=key or f"auto:{appended.seq}",
+        receipt_number=number,
+        ledger_seq=appended.seq,
+        entry_hash=appended.hash,
+        created_at=now,
+    )
+    session.add(made)
+    session.flush()  # the refund id goes into the audit event and the answer
+    record_event(
+        session,
+        "redemption.refunded",
+        actor=f"shop_user:{cashier.id}",
+        subject=f"redemption:{row.id}",
+        after={"amount_cents": amount_cents, "receipt": number, "reason": reason[:300]},
+    )
+    return _refund_result(made, row)
+
+
+def _refund_by_key(session: Session, redemption_id: int, key: str) -> Refund | None:
+    return session.execute(
+        select(Refund).where(Refund.redemption_id == redemption_id, Refund.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _refund_result(made: Refund, row: Redemption, *, replayed: bool = False) -> RefundResult:
+    return RefundResult(
+        id=made.id,
+        redemption_id=row.id,
+        receipt_number=made.receipt_number,
+        amount_cents=made.amount_cents,
+        refundable_cents=row.amount_cents - row.refunded_cents,
+        ledger_seq=made.ledger_seq,
+        entry_hash=made.entry_hash,
+        created_at=made.created_at,
+        replayed=replayed,
+    )

@@ -1,0 +1,91 @@
+"""Marshmallow schemas of the merchant API (shown in /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class RedemptionIn(Schema):
+    """A payment request from the scanner page: a token or a typed code, an amount, a key."""
+
+    token = fields.String(load_default=None, validate=validate.Length(max=700))
+    code = fields.String(load_default=None, validate=validate.Length(max=40))
+    amount_cents = fields.Integer(required=True, strict=True)
+    idempotency_key = fields.String(required=True, validate=validate.Length(min=8, max=80))
+
+
+class PaymentOut(Schema):
+    """A payment as the shop sees it: never a child's name or household data."""
+
+    status = fields.String(metadata={"example": "paid"})
+    id = fields.Integer()
+    receipt_number = fields.String(metadata={"example": "B-000123"})
+    amount_cents = fields.Integer()
+    amount = fields.String(metadata={"example": "€ 12,50"})
+    refunded_cents = fields.Integer()
+    ledger_seq = fields.Integer()
+    entry_hash = fields.String()
+    verify_url = fields.String()
+    created_at = fields.DateTime()
+    balance_cents = fields.Integer(allow_none=True)
+    balance = fields.String(allow_none=True)
+    replayed = fields.Boolean()
+
+
+class RefundIn(Schema):
+    """A refund of (part of) a payment."""
+
+    amount_cents = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    idempotency_key = fields.String(load_default=None, validate=validate.Length(min=8, max=80))
+
+
+class RefundOut(Schema):
+    """A refund as the shop sees it."""
+
+    status = fields.String(metadata={"example": "refunded"})
+    id = fields.Integer()
+    redemption_id = fields.Integer()
+    receipt_number = fields.String(metadata={"example": "R-000124"})
+    amount_cents = fields.Integer()
+    amount = fields.String()
+    refundable_cents = fields.Integer()
+    ledger_seq = fields.Integer()
+    entry_hash = fields.String()
+    verify_url = fields.String()
+    created_at = fields.DateTime()
+    replayed = fields.Boolean()
+
+
+class PeriodIn(Schema):
+    """A period filter: first and last day, both optional."""
+
+    start = fields.Date(load_default=None, data_key="from")
+    end = fields.Date(load_default=None, data_key="to")
+
+
+class LineOut(Schema):
+    """One payment or refund in the shop's list."""
+
+    kind = fields.String(metadata={"example": "payment"})
+    id = fields.Integer()
+    redemption_id = fields.Integer()
+    created_at = fields.DateTime()
+    amount_cents = fields.Integer()
+    receipt_number = fields.String()
+    cashier = fields.String()
+    fund_id = fields.Integer()
+    ledger_seq = fields.Integer()
+    entry_hash = fields.String()
+    refundable_cents = fields.Integer(allow_none=True)
+
+
+class LinesOut(Schema):
+    """The shop's payments and refunds in a period, with totals."""
+
+    lines = fields.List(fields.Nested(LineOut))
+    paid_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+    net_cents = fields.Integer()
+    paid_out_cents = fields.Integer()
+    owed_cents = fields.Integer()

@@ -1,0 +1,231 @@
+"""Shop use cases: apply to join, staff, bank details."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kindpakket.audit import record_event
+from kindpakket.errors import DomainError
+from kindpakket.passwords import hash_secret, verify_secret
+from merchant.models import Shop, ShopUser
+
+CATEGORIES: dict[str, object] = {
+    "clothing": _l("Clothing and shoes"),
+    "sports": _l("Sports"),
+    "books_school": _l("Books and school supplies"),
+    "bicycles": _l("Bicycles"),
+    "toys": _l("Toys"),
+    "food": _l("Food"),
+    "culture": _l("Culture and music"),
+    "other": _l("Other"),
+}
+KVK_RE = re.compile(r"^\d{8}$")
+MIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class Application:
+    """What a shop fills in on the public application page."""
+
+    name: str
+    kvk: str
+    iban: str
+    address: str
+    postcode: str
+    city: str
+    category: str
+    email: str
+    owner_name: str
+    owner_email: str
+    password: str
+
+
+def normalise_iban(text: str) -> str:
+    """Return the compact IBAN or raise ``invalid_iban``."""
+    try:
+        return str(IBAN(text or "").compact)
+    except SchwiftyException:
+        raise DomainError(
+            "invalid_iban", _l("This IBAN is not valid. Check the number on your bank card.")
+        ) from None
+
+
+def format_iban(compact: str) -> str:
+    """Return the IBAN in groups of four, as printed on bank cards."""
+    try:
+        return str(IBAN(compact).formatted)
+    except SchwiftyException:
+        return compact
+
+
+def normalise_kvk(text: str) -> str:
+    """Return the 8-digit KvK number or raise ``invalid_kvk``."""
+    kvk = re.sub(r"[\s.]", "", text or "")
+    if not KVK_RE.match(kvk):
+        raise DomainError("invalid_kvk", _l("A KvK number has exactly 8 digits."))
+    return kvk
+
+
+def _check_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 200 or " " in email:
+        raise DomainError("bad_email", _l("That is not an e-mail address."))
+    return email
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError("weak_password", _l("A password needs at least 12 characters."))
+
+
+def _email_free(session: Session, email: str) -> None:
+    if session.execute(select(ShopUser.id).where(ShopUser.email == email)).first():
+        raise DomainError("email_taken", _l("There is already an account with this e-mail."))
+
+
+def apply_shop(session: Session, form: Application, *, ip: str | None = None) -> Shop:
+    """Register a shop application (status pending) with its owner's login."""
+    kvk = normalise_kvk(form.kvk)
+    iban = normalise_iban(form.iban)
+    if form.category not in CATEGORIES:
+        raise DomainError("bad_category", _l("Choose a category from the list."))
+    email = _check_email(form.email)
+    owner_email = _check_email(form.owner_email)
+    _check_password(form.password)
+    if not form.name.strip() or not form.address.strip() or not form.city.strip():
+        raise DomainError("missing_field", _l("Fill in the name and address of the shop."))
+    if session.execute(select(Shop.id).where(Shop.kvk == kvk)).first():
+        raise DomainError("kvk_taken", _l("A shop with this KvK number has already applied."))
+    _email_free(session, owner_email)
+    now = datetime.now(UTC)
+    shop = Shop(
+        name=form.name.strip(),
+        kvk=kvk,
+        iban=iban,
+        bic=None,
+        address=form.address.strip(),
+        postcode=form.postcode.strip().upper(),
+        city=form.city.strip(),
+        category=form.category,
+        email=email,
+        status="pending",
+        created_at=now,
+    )
+    session.add(shop)
+    session.flush()  # the shop id goes into the owner row and the audit event
+    owner = ShopUser(
+        shop_id=shop.id,
+        email=owner_email,
+        name=form.owner_name.strip() or owner_email,
+        password_hash=hash_secret(form.password),
+        role="owner",
+        active=True,
+        created_at=now,
+    )
+    session.add(owner)
+    session.flush()  # the owner id names the actor
+    record_event(
+        session,
+        "shop.applied",
+        actor=f"shop_user:{owner.id}",
+        subject=f"shop:{shop.id}",
+        after={"name": shop.name, "kvk": kvk, "category": shop.category},
+        ip=ip,
+    )
+    return shop
+
+
+def add_staff(
+    session: Session, owner: ShopUser, *, email: str, name: str, password: str
+) -> ShopUser:
+    """Add a cashier to the owner's shop."""
+    _require_owner(owner)
+    email = _check_email(email)
+    _check_password(password)
+    _email_free(session, email)
+    user = ShopUser(
+        shop_id=owner.shop_id,
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_secret(password),
+        role="cashier",
+        active=True,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()  # the id goes into the audit event
+    record_event(
+        session,
+        "shop_user.created",
+        actor=f"shop_user:{owner.id}",
+        subject=f"shop_user:{user.id}",
+        after={"email": email, "role": "cashier"},
+    )
+    return user
+
+
+def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active: bool) -> ShopUser:
+    """Switch a cashier of the owner's shop off or on again."""
+    _require_owner(owner)
+    user = session.get(ShopUser, user_id)
+    if user is None or user.shop_id != owner.shop_id or user.role != "cashier":
+        raise DomainError("not_found", _l("There is no such cashier in your shop."), status=404)
+    before = user.active
+    user.active = active
+    record_event(
+        session,
+        "shop_user.activated" if active else "shop_user.deactivated",
+        actor=f"shop_user:{owner.id}",
+        subject=f"shop_user:{user.id}",
+        before={"active": before},
+        after={"active": active},
+    )
+    return user
+
+
+def change_iban(
+    session: Session, owner: ShopUser, *, iban: str, password: str, ip: str | None = None
+) -> Shop:
+    """Change the shop's IBAN after checking the owner's password again; audited."""
+    _require_owner(owner)
+    if not verify_secret(owner.password_hash, password or ""):
+        raise DomainError("bad_password", _l("Your password is wrong."), status=403)
+    compact = normalise_iban(iban)
+    shop = session.get(Shop, owner.shop_id)
+    assert shop is not None  # owner rows always belong to a shop (foreign key)
+    before = shop.iban
+    shop.iban = compact
+    record_event(
+        session,
+        "shop.iban_changed",
+        actor=f"shop_user:{owner.id}",
+        subject=f"shop:{shop.id}",
+        before={"iban": before},
+        after={"iban": compact},
+        ip=ip,
+    )
+    return shop
+
+
+def staff(session: Session, shop_id: int) -> list[ShopUser]:
+    """Return the logins of a shop, owner first."""
+    return list(
+        session.execute(
+            select(ShopUser)
+            .where(ShopUser.shop_id == shop_id)
+            .order_by(ShopUser.role.desc(), ShopUser.id)
+        ).scalars()
+    )
+
+
+def _require_owner(user: ShopUser) -> None:
+    if user.role != "owner" or not user.active:
+        raise DomainError("owner_only", _l("Only the shop owner can do this."), status=403)

@@ -1,0 +1,139 @@
+"""Fixtures for the fund pages and commands: an app with the fund blueprint, logged-in staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from admin import funds
+from tests import factories as f
+
+HEADER = (
+    "huishouden_ref;naam_ouder;adres;postcode;woonplaats;e_mail;telefoon;"
+    "kind_ref;voornaam_kind;geboortedatum"
+)
+START = date.today() - timedelta(days=10)
+
+
+def csv_bytes(
+    rows: Sequence[str], *, header: str = HEADER, bom: bool = False, delimiter: str = ";"
+) -> bytes:
+    """Return a CSV file from ";"-separated lines (re-joined with ``delimiter``)."""
+    lines = [header, *rows]
+    text = "\n".join(line.replace(";", delimiter) for line in lines) + "\n"
+    return ("\ufeff" if bom else "").encode() + text.encode()
+
+
+def row(
+    household: str = "H-1",
+    child: str = "K-1",
+    first_name: str = "Anouk",
+    born: str = "2016-03-14",
+    parent: str = "J. de Vries",
+    address: str = "Dorpsstraat 1",
+    email: str = "",
+) -> str:
+    """Return one ";"-separated data line."""
+    return f"{household};{parent};{address};9801 AA;Zuidhorn;{email};;{child};{first_name};{born}"
+
+
+FIRST_ROWS = [
+    row("H-1", "K-1", "Anouk", "2016-03-14"),
+    row("H-1", "K-2", "Daan", "2018-02-01"),
+    row("H-2", "K-3", "Sem", "12-05-2015", parent="P. Jansen", address="Kerkstraat 2"),
+]
+
+
+@dataclass
+class World:
+    """Ids of what ``seed`` made."""
+
+    municipality_id: int
+    fund_id: int
+    other_fund_id: int
+
+
+def seed(engine: Engine) -> World:
+    """Create a municipality with staff (administrator, viewer), a fund, and a foreign fund."""
+    with Session(engine) as s:
+        m = f.municipality(s)
+        f.admin_user(s, m)
+        f.admin_user(s, m, email="lezer@voorbeeld.example", role="viewer")
+        fund = funds.create_fund(
+            s,
+            m,
+            name="Kindpakket 2026",
+            start=START,
+            end=START + timedelta(days=364),
+            budget_cents=30_000,
+            deposit_cents=10_000_000,
+            actor="test",
+        )
+        other = f.fund(s, f.municipality(s, slug="elders", name="Gemeente Elders"))
+        s.commit()
+        return World(m.id, fund.id, other.id)
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    """The seeded municipality and funds."""
+    return seed(engine)
+
+
+@pytest.fixture
+def funds_app(app_config: dict[str, object]) -> Iterator[Flask]:
+    """An app with the fund pages registered (until the factory registers them itself)."""
+    from admin import views_funds
+    from kindpakket import create_app
+
+    application = create_app(app_config)
+    if "admin_funds" not in application.blueprints:
+        application.register_blueprint(views_funds.bp)
+    yield application
+    application.extensions["kindpakket_db"][0].dispose()
+
+
+def login(client: FlaskClient, email: str = "beheer@voorbeeld.example") -> None:
+    """Log a staff member in through the login page."""
+    response = client.post("/admin/login", data={"email": email, "password": f.PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def admin_client(funds_app: Flask, world: World) -> FlaskClient:
+    """A client logged in as administrator of the seeded municipality."""
+    client = funds_app.test_client()
+    login(client)
+    return client
+
+
+@pytest.fixture
+def viewer_client(funds_app: Flask, world: World) -> FlaskClient:
+    """A client logged in as viewer of the seeded municipality."""
+    client = funds_app.test_client()
+    login(client, "lezer@voorbeeld.example")
+    return client
+
+
+@pytest.fixture
+def run_cli(funds_app: Flask):  # type: ignore[no-untyped-def]
+    """Run one of the fund commands: ``run_cli("fund", "list")``."""
+    import click
+    from flask.cli import ScriptInfo
+
+    from admin.cli_funds import commands
+
+    group = click.Group("kindpakket", commands={c.name: c for c in commands if c.name})
+    runner = funds_app.test_cli_runner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(group, list(args), obj=ScriptInfo(create_app=lambda: funds_app))
+
+    return invoke
