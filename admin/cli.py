@@ -83,9 +83,9 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
 
 
 def _commands() -> list[click.Command]:
-    from admin import cli_funds, cli_shops
+    from admin import cli_funds, cli_reports, cli_shops
 
-    return [admin_group, *cli_funds.commands, *cli_shops.commands]
+    return [admin_group, *cli_funds.commands, *cli_shops.commands, *cli_reports.commands]
 
 
 commands: list[click.Command] = _commands()

@@ -10,6 +10,7 @@ Each package keeps one or more small .po fragments (so parallel work never edits
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 import sys
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def extract() -> dict[str, list[str]]:
 
 def fragments() -> Catalog:
     """Return one catalog merged from every package's Dutch fragments."""
-    merged = Catalog(locale="nl", domain="messages")
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)  # no build time in the file: compiles reproducibly
+    merged = Catalog(locale="nl", domain="messages", creation_date=fixed, revision_date=fixed)
     for package in PACKAGES:
         for path in sorted((ROOT / package / "i18n" / "nl").glob("*.po")):
             with path.open("rb") as fh:

@@ -8,6 +8,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
 
 
+def use_low_cost_for_tests() -> None:
+    """Hash with minimal argon2id parameters: for test suites only, never in production."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def hash_secret(secret: str) -> str:
     """Return an argon2id hash of ``secret``."""
     return _hasher.hash(secret)

@@ -2,13 +2,13 @@
 
 PostgreSQL is the server at 127.0.0.1:5432 (user postgres, trust auth), or the URL in
 KINDPAKKET_TEST_PG. Outside CI a missing server skips those runs with one line; in CI
-(CI=true) it is a failure. Each test gets a fresh database copied from a template that was
-migrated once per session, so tests see committed data and real concurrency.
+(CI=true) it is a failure. Each test starts from an empty migrated database (SQLite: a copy
+of a template file; PostgreSQL: one database per worker, emptied after each test), so tests
+see committed data and real concurrency.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session
 
 from kindpakket.db import make_engine, read_only
 from kindpakket.migrate import upgrade
+from kindpakket.passwords import use_low_cost_for_tests
+from ledger.guards import APPEND_ONLY, create_ddl, drop_ddl
 
 PG_SERVER = os.environ.get(
     "KINDPAKKET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI") == "true"
-_counter = itertools.count()
+# Real argon2id, at the lowest cost: the default costs ~0.3 s per hash, hundreds of times.
+use_low_cost_for_tests()
 
 
 def _pg_admin() -> Engine:
@@ -43,19 +46,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """Create and migrate a PostgreSQL template database; drop it at the end."""
+def pg_database() -> Iterator[str]:
+    """Create and migrate this worker's PostgreSQL database; drop it at the end."""
     admin = _pg_admin()
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # any failure means "no server"
         admin.dispose()
         message = f"PostgreSQL not reachable at {PG_SERVER.split('@')[-1]}: {type(exc).__name__}"
         if IN_CI:
             pytest.fail(message + " (required in CI)")
         pytest.skip(message)
-    name = f"kp_tmpl_{os.getpid()}"
+    name = f"kp_test_{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -66,6 +69,30 @@ def pg_template() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _pg_reset(url: str) -> None:
+    """Empty every table and restore the guards, as a freshly migrated database has them.
+
+    TRUNCATE is refused by the append-only triggers, so they are switched off for this one
+    session (replication role) and recreated afterwards, since tamper tests drop them.
+    """
+    from kindpakket.models import metadata
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.connect() as conn:
+        conn.execute(text("SET session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("SET session_replication_role = origin"))
+        for table, keys in APPEND_ONLY.items():
+            for statement in drop_ddl("postgresql", table) + create_ddl("postgresql", table, keys):
+                conn.execute(text(statement))
+        conn.execute(
+            text("INSERT INTO ledger_head (id, seq, hash, frontier) VALUES (1, 0, :h, :f)"),
+            {"h": "0" * 64, "f": b""},
+        )
+    engine.dispose()
 
 
 def _pg_url(name: str) -> str:
@@ -82,17 +109,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(template, target)
         yield f"sqlite:///{target}"
         return
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"kp_t_{os.getpid()}_{next(_counter)}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    name: str = request.getfixturevalue("pg_database")
+    url = _pg_url(name)
     try:
-        yield _pg_url(name)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _pg_reset(url)
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def shop(
     s = Shop(
         name=name,
         kvk=kvk,
-        iban="NL02RABO0123456789" if kvk == "12345678" else "NL20INGB0001234567",
+        iban="NL02ABNA0123456789" if kvk == "12345678" else "NL20INGB0001234567",
         bic=None,
         address="Stationsweg 2",
         postcode="9801 AB",

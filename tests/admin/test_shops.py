@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import cli_shops, shops, views_shops
+from admin import cli_shops, shops
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
 from ledger import store
@@ -18,9 +18,7 @@ from tests import factories as fx
 
 @pytest.fixture
 def shop_app(app: Any) -> Any:
-    """The app with the shop-approval blueprint (the factory adds it once wired)."""
-    if "admin_shops" not in app.blueprints:
-        app.register_blueprint(views_shops.bp)
+    """The app (the shop-approval pages are registered by the factory)."""
     return app
 
 
