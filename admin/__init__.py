@@ -1,1 +1,1 @@
-"""Municipality: funds, eligibility import, issuance, letters, shop approval, reports, settlement."""
+"""Municipality: funds, eligibility import, issuance, letters, shops, reports, settlement."""

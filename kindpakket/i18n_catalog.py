@@ -10,8 +10,8 @@ Each package keeps one or more small .po fragments (so parallel work never edits
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
