@@ -39,6 +39,9 @@ main.add_command(ledger_group)
 
 
 def _register_package_commands() -> None:
+    from kindpakket.demo import demo_command
+
+    main.add_command(demo_command)
     from admin import cli as admin_cli
     from merchant import cli as merchant_cli
     from wallet import cli as wallet_cli
