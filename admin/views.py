@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
@@ -11,7 +11,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from admin import auth
-from kindpakket.auth import require_role
+from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.security import limiter
@@ -46,10 +46,7 @@ def login():  # type: ignore[no-untyped-def]
             error = err.message
         else:
             login_user(auth.AdminPrincipal(user))
-            next_url = request.args.get("next", "")
-            if not next_url.startswith("/admin") or next_url.startswith("//"):
-                next_url = url_for("admin.index")
-            return redirect(next_url)
+            return redirect(safe_next("/admin", "admin.index"))
     status = 401 if error else (400 if form.errors else 200)
     return render_template("admin/login.html", form=form, error=error), status
 

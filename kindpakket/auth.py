@@ -37,6 +37,14 @@ def _load(user_id: str) -> Any:
     return loader(rest) if loader else None
 
 
+def safe_next(prefix: str, default_endpoint: str) -> str:
+    """Return the ``next`` URL of a login when it stays under ``prefix``, else the default."""
+    next_url = request.args.get("next", "")
+    if not next_url.startswith(prefix) or next_url.startswith("//"):
+        return url_for(default_endpoint)
+    return next_url
+
+
 def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Allow the view only to a logged-in user whose ``role`` is one of ``roles``."""
 

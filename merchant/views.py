@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
-from kindpakket.auth import require_role
+from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
@@ -90,10 +90,7 @@ def login():  # type: ignore[no-untyped-def]
             error = err.message
         else:
             login_user(auth.ShopPrincipal(user))
-            next_url = request.args.get("next", "")
-            if not next_url.startswith("/merchant") or next_url.startswith("//"):
-                next_url = url_for("merchant.scan")
-            return redirect(next_url)
+            return redirect(safe_next("/merchant", "merchant.scan"))
     status = 401 if error else (400 if form.errors else 200)
     return render_template("merchant/login.html", form=form, error=error), status
 

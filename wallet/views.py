@@ -11,7 +11,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from kindpakket.auth import require_role
+from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
@@ -64,14 +64,6 @@ def _is_family() -> bool:
     return bool(current_user.is_authenticated and getattr(current_user, "role", "") == auth.ROLE)
 
 
-def _next_url() -> str:
-    """Return the ?next= page if it is a wallet page, else the wallet home."""
-    target = request.args.get("next", "")
-    if target.startswith("/wallet") and not target.startswith("//"):
-        return target
-    return url_for("wallet.index")
-
-
 def _start(row):  # type: ignore[no-untyped-def]
     """Log the fresh device session in, remembered on this device."""
     login_user(auth.principal_for(row), remember=True, duration=REMEMBER)
@@ -98,7 +90,7 @@ def login():  # type: ignore[no-untyped-def]
             error = err
         else:
             _start(row)
-            return redirect(_next_url())
+            return redirect(safe_next("/wallet", "wallet.index"))
     status = error.status if error else (400 if form.errors else 200)
     return render_template("wallet/login.html", form=form, error=error), status
 
