@@ -675,7 +675,7 @@ def _insert_households(
     ]
     if not values:
         return {}
-    session.execute(_households.insert(), values)  # plain executemany: fastest bulk path
+    store.insert_table_rows(session.connection(), _households, values)  # COPY on PostgreSQL
     return _household_ids(session, fund, {r.household_ref for r in rows})
 
 
@@ -723,7 +723,7 @@ def _insert_children(
     ]
     if not values:
         return {}
-    session.execute(_children.insert(), values)  # plain executemany: fastest bulk path
+    store.insert_table_rows(session.connection(), _children, values)  # COPY on PostgreSQL
     wanted = {r.child_ref for r, _ in new}
     result = session.execute(select(Child.reference, Child.id).where(Child.fund_id == fund.id))
     return {str(r[0]): int(r[1]) for r in result if r[0] in wanted}

@@ -19,6 +19,7 @@ from ledger import store
 from ledger.store import Appended, NewEntry
 from wallet.models import Child, Fund, Household, Voucher
 
+_vouchers = cast(Table, Voucher.__table__)
 BATCH = 5_000  # entries per append_many call; progress is reported per batch
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -83,7 +84,7 @@ def issue_budgets(
         {"fund_id": fund.id, "child_id": child_id, "status": "active", "created_at": now}
         for child_id, _ in grants
     ]
-    session.execute(cast(Table, Voucher.__table__).insert(), rows)  # plain executemany
+    store.insert_table_rows(session.connection(), _vouchers, rows)  # bulk path (COPY on PG)
     wanted = {child_id for child_id, _ in grants}
     result = session.execute(select(Voucher.child_id, Voucher.id).where(Voucher.fund_id == fund.id))
     voucher_of = {int(r[0]): int(r[1]) for r in result if r[0] in wanted}

@@ -23,9 +23,14 @@ ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}$")
 
 _PLAIN = (str, bool, type(None))
-_dumps = json.JSONEncoder(
+_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+)
+_dumps = _ENCODER.encode
+_string = json.encoder.encode_basestring  # the string form _ENCODER writes (ensure_ascii off)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# Strings that need no JSON escaping: the encoder writes them as "text" unchanged.
+_PLAIN_TEXT = re.compile(r'[^"\\\x00-\x1f]*').fullmatch
 
 
 class Posting(NamedTuple):
@@ -62,6 +67,20 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _flat_and_plain(value: dict[Any, Any]) -> bool:
+    """Return True for a flat object of ASCII keys and plain values (the common metadata)."""
+    for k, v in value.items():
+        if type(k) is not str or not k.isascii():
+            return False
+        t = type(v)
+        if t is int:
+            if not -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
+                return False
+        elif t not in _PLAIN:
+            return False
+    return True
+
+
 def check_value(value: Any, path: str = "meta") -> None:
     """Raise ``ValueError`` unless ``value`` is within the JCS-safe value domain.
 
@@ -69,12 +88,7 @@ def check_value(value: Any, path: str = "meta") -> None:
         value: a metadata value.
         path: where the value sits, for the error message.
     """
-    if type(value) is dict and all(  # fast path: a flat object of plain values
-        type(k) is str
-        and k.isascii()
-        and (type(v) in _PLAIN or (type(v) is int and -MAX_SAFE_INT <= v <= MAX_SAFE_INT))
-        for k, v in value.items()
-    ):
+    if type(value) is dict and _flat_and_plain(value):
         return
     if value is None or isinstance(value, (bool, str)):
         return
@@ -95,6 +109,14 @@ def check_value(value: Any, path: str = "meta") -> None:
     raise ValueError(f"{path}: {type(value).__name__} is not allowed (no floats, no objects)")
 
 
+def _dumps_fast(value: Any) -> str:
+    """Return ``_dumps(value)`` through a C encoder built once per call, not per nested level."""
+    if _c_make_encoder is None:
+        return _dumps(value)
+    encoder = _c_make_encoder({}, _ENCODER.default, _string, None, ":", ",", True, False, False)
+    return "".join(encoder(value, 0))
+
+
 def encode(body: EntryBody) -> bytes:
     """Return the canonical bytes of ``body``.
 
@@ -104,6 +126,80 @@ def encode(body: EntryBody) -> bytes:
     Returns:
         UTF-8 JCS JSON bytes.
     """
+    fast = _encode_plain(
+        body.seq,
+        body.prev_hash,
+        body.kind,
+        body.timestamp,
+        body.postings,
+        body.meta,
+        body.idempotency_key,
+    )
+    return fast if fast is not None else _encode_generic(body)
+
+
+def encode_fields(
+    seq: int,
+    prev_hash: str,
+    kind: str,
+    timestamp: str,
+    postings: tuple[Posting, ...],
+    meta: dict[str, Any],
+    idempotency_key: str | None,
+) -> bytes:
+    """Return ``encode(EntryBody(...))`` of these fields without building the ``EntryBody``."""
+    fast = _encode_plain(seq, prev_hash, kind, timestamp, postings, meta, idempotency_key)
+    if fast is not None:
+        return fast
+    body = EntryBody(seq, prev_hash, kind, timestamp, postings, meta, idempotency_key)
+    return _encode_generic(body)
+
+
+def _encode_plain(
+    seq: Any,
+    prev: Any,
+    kind: Any,
+    ts: Any,
+    postings: Any,
+    meta: Any,
+    key: Any,
+) -> bytes | None:
+    """Return the bytes ``_encode_generic`` gives, written directly (None: use the generic).
+
+    The keys of the top-level object are written in sorted order; only plain values (exact
+    ``int`` and ``str`` types, strings without characters JSON escapes) take this path.
+    """
+    if not (
+        type(seq) is int
+        and type(prev) is str
+        and type(kind) is str
+        and type(ts) is str
+        and type(meta) is dict
+        and _PLAIN_TEXT(prev)
+        and _PLAIN_TEXT(kind)
+        and _PLAIN_TEXT(ts)
+    ):
+        return None
+    legs = []
+    for account, amount in postings:
+        if type(account) is not str or type(amount) is not int or not _PLAIN_TEXT(account):
+            return None
+        legs.append(f'["{account}",{amount}]')
+    if key is None:
+        idem = "null"
+    elif type(key) is str:
+        idem = _string(key)
+    else:
+        return None
+    return (
+        f'{{"idem":{idem},"kind":"{kind}","meta":{_dumps_fast(meta)},'
+        f'"postings":[{",".join(legs)}],"prev":"{prev}","seq":{seq},"ts":"{ts}",'
+        f'"v":{FORMAT_VERSION}}}'
+    ).encode()
+
+
+def _encode_generic(body: EntryBody) -> bytes:
+    """Return the canonical bytes of ``body`` through the JSON encoder (the reference form)."""
     return _dumps(
         {
             "v": FORMAT_VERSION,

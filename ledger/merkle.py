@@ -361,15 +361,21 @@ def frontier_append(
     Raises:
         ProofError: ``bad_frontier`` when the frontier does not fit ``size``.
     """
-    _check_size(size)
+    if size < 0:
+        _check_size(size)
     if len(frontier) != size.bit_count():
         raise ProofError(PROOF_BAD_FRONTIER, f"frontier of {len(frontier)} for size {size}")
-    _check_hash(leaf, "leaf")
+    if type(leaf) is not bytes or len(leaf) != HASH_SIZE:
+        _check_hash(leaf, "leaf")
     new = list(frontier)
+    if not size & 1:  # half of all appends complete no node
+        new.append(leaf)
+        return new, []
     completed: list[tuple[int, int, bytes]] = []
     node, level, rest = leaf, 0, size
+    sha256 = hashlib.sha256
     while rest & 1:
-        node = node_hash(new.pop(), node)
+        node = sha256(b"\x01" + new.pop() + node).digest()  # node_hash, inlined
         level += 1
         rest >>= 1
         completed.append((level, size >> level, node))

@@ -8,25 +8,26 @@ deferred transaction holds the lock before it reads). ``UNIQUE(seq)`` is the bac
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from hashlib import sha256
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
 from ledger.encoding import (
     ACCOUNT_RE,
     KIND_RE,
-    EntryBody,
+    MAX_SAFE_INT,
     Posting,
     check_value,
     content_key,
     decode,
-    encode,
-    entry_hash,
+    encode_fields,
     format_timestamp,
 )
 from ledger.errors import (
@@ -53,36 +54,29 @@ _balances = cast(Table, LedgerBalance.__table__)
 _head = cast(Table, LedgerHead.__table__)
 _nodes = cast(Table, LedgerTreeNode.__table__)
 
-# Statements built once: the append path runs them on the session's connection, skipping
-# the ORM layer (an append is a handful of statements; their Python overhead dominates).
-_HEAD_FOR_UPDATE = (
-    select(_head.c.seq, _head.c.hash, _head.c.frontier).where(_head.c.id == 1).with_for_update()
-)
-_HEAD_LOCK_SQLITE = (
-    update(_head)
-    .where(_head.c.id == 1)
-    .values(seq=_head.c.seq)
-    .returning(_head.c.seq, _head.c.hash, _head.c.frontier)
-)
+# The append path sends plain SQL on the session's connection, skipping the SQL expression
+# layer: an append is a handful of statements and their Python overhead dominates. "?" is
+# written as "%s" for PostgreSQL by ``_sql``; ``{in}`` is filled in by ``_select_in``.
+_HEAD_LOCK_SQLITE = "UPDATE ledger_head SET seq = seq WHERE id = 1 RETURNING seq, hash, frontier"
+_HEAD_FOR_UPDATE = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
 _ACCOUNTS_BY_NAME = (
-    select(_accounts.c.name, _accounts.c.id, _balances.c.balance, _balances.c.non_negative)
-    .join(_balances, _accounts.c.id == _balances.c.account_id)
-    .where(_accounts.c.name.in_(bindparam("names", expanding=True)))
+    "SELECT a.name, a.id, b.balance, b.non_negative FROM ledger_accounts a"
+    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name {in}"
 )
-_ENTRIES_BY_KEY = select(
-    _entries.c.idempotency_key, _entries.c.seq, _entries.c.hash, _entries.c.body
-).where(_entries.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+_ENTRIES_BY_KEY = (
+    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key {in}"
+)
 _ENTRY_COLUMNS = ("seq", "kind", "created_at", "prev_hash", "hash", "body", "idempotency_key")
-_UPDATE_BALANCE = (
-    _balances.update()
-    .where(_balances.c.account_id == bindparam("aid"))
-    .values(balance=bindparam("bal"), last_seq=bindparam("last"))
+_POSTING_COLUMNS = ("seq", "pos", "account_id", "amount")
+_UPDATE_BALANCE_SQL = "UPDATE ledger_balances SET balance = ?, last_seq = ? WHERE account_id = ?"
+_UPDATE_BALANCES_PG = (
+    "UPDATE ledger_balances AS b SET balance = v.bal, last_seq = v.last"
+    " FROM unnest(%s::integer[], %s::bigint[], %s::bigint[]) AS v(aid, bal, last)"
+    " WHERE b.account_id = v.aid"
 )
-_UPDATE_HEAD = (
-    update(_head)
-    .where(_head.c.id == 1)
-    .values(seq=bindparam("seq"), hash=bindparam("hash"), frontier=bindparam("frontier"))
-)
+_UPDATE_HEAD_SQL = "UPDATE ledger_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1"
+_COPY_MIN_ROWS = 32  # PostgreSQL: from this many rows on, COPY beats a pipelined executemany
+_IN_CHUNK = 500  # SQLite: values per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,33 +144,27 @@ def open_accounts(session: Session, names: Iterable[str], *, non_negative: bool 
     for name in wanted:
         if not ACCOUNT_RE.match(name):
             raise InvalidEntry(f"bad account name {name!r}")
-    existing: set[str] = set()
-    for chunk in _chunks(wanted, 500):
-        existing.update(
-            session.execute(select(_accounts.c.name).where(_accounts.c.name.in_(chunk))).scalars()
-        )
+    conn = session.connection()
+    existing = {
+        str(r[0])
+        for r in _select_in(conn, "SELECT name FROM ledger_accounts WHERE name {in}", wanted)
+    }
     new = [n for n in wanted if n not in existing]
     if not new:
         return
-    now = datetime.now(UTC)
-    session.execute(
-        _accounts.insert(),
-        [{"name": n, "non_negative": non_negative, "created_at": now} for n in new],
+    created = _bind_value(conn, _accounts.c.created_at, datetime.now(UTC))
+    insert_rows(
+        conn,
+        "ledger_accounts",
+        ("name", "non_negative", "created_at"),
+        [(n, non_negative, created) for n in new],
     )
-    ids: list[tuple[str, int]] = []
-    for chunk in _chunks(new, 500):
-        ids.extend(
-            (str(r.name), int(r.id))
-            for r in session.execute(
-                select(_accounts.c.name, _accounts.c.id).where(_accounts.c.name.in_(chunk))
-            )
-        )
-    session.execute(
-        _balances.insert(),
-        [
-            {"account_id": i, "balance": 0, "non_negative": non_negative, "last_seq": 0}
-            for _, i in ids
-        ],
+    ids = _select_in(conn, "SELECT id FROM ledger_accounts WHERE name {in}", new)
+    insert_rows(
+        conn,
+        "ledger_balances",
+        ("account_id", "balance", "non_negative", "last_seq"),
+        [(int(r[0]), 0, non_negative, 0) for r in ids],
     )
 
 
@@ -236,58 +224,85 @@ def append_many(
     missing = [n for n in names if n not in accounts]
     if missing:
         raise UnknownAccount(f"account {missing[0]} was never opened", account=missing[0])
-
     timestamp = format_timestamp(at or datetime.now(UTC))
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    seq, prev = int(head.seq), str(head.hash)
-    frontier = merkle.decode_frontier(head.frontier)
-    results: list[Appended] = []
-    created_param = _bind_value(conn, _entries.c.created_at, created)
-    entry_rows: list[tuple[Any, ...]] = []
-    posting_rows: list[tuple[int, int, int, int]] = []
-    node_rows: list[tuple[int, int, bytes]] = []
-    balances = {n: a[1] for n, a in accounts.items()}
-    touched: dict[str, int] = {}
-    for (kind, postings, meta, key), replay in zip(prepared, replays, strict=True):
-        if replay is not None:
-            results.append(replay)
-            continue
-        for p in postings:
-            new = balances[p.account] + p.amount
-            if new < 0 and accounts[p.account][2]:
-                raise InsufficientBalance(p.account, balances[p.account], p.amount)
-            balances[p.account] = new
-        seq += 1
-        body = encode(EntryBody(seq, prev, kind, timestamp, postings, meta, key))
-        digest = entry_hash(body)
-        entry_rows.append((seq, kind, created_param, prev, digest, body, key))
-        for pos, p in enumerate(postings):
-            posting_rows.append((seq, pos, accounts[p.account][0], p.amount))
-            touched[p.account] = seq
-        frontier, completed = merkle.frontier_append(
-            frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(digest))
-        )
-        node_rows.extend(completed)
-        results.append(Appended(seq, digest, kind, timestamp, postings, meta, key))
-        prev = digest
-
-    if entry_rows:
-        _bulk_insert(conn, "ledger_entries", _ENTRY_COLUMNS, entry_rows)
-        _bulk_insert(conn, "ledger_postings", ("seq", "pos", "account_id", "amount"), posting_rows)
-        if node_rows:
-            _bulk_insert(conn, "ledger_tree_nodes", ("level", "idx", "hash"), node_rows)
-        conn.execute(
-            _UPDATE_BALANCE,
-            [
-                {"aid": accounts[n][0], "bal": balances[n], "last": last}
-                for n, last in touched.items()
-            ],
-        )
-        conn.execute(
-            _UPDATE_HEAD, {"seq": seq, "hash": prev, "frontier": merkle.encode_frontier(frontier)}
-        )
+    batch = _Batch(int(head[0]), str(head[1]), merkle.decode_frontier(bytes(head[2])), accounts)
+    results = batch.add_all(
+        prepared, replays, timestamp, _bind_value(conn, _entries.c.created_at, created)
+    )
+    if batch.entry_rows:
+        batch.write(conn)
         session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
     return results
+
+
+class _Batch:
+    """The rows one ``append_many`` call writes, built in memory before any write."""
+
+    def __init__(
+        self,
+        seq: int,
+        prev: str,
+        frontier: list[bytes],
+        accounts: dict[str, tuple[int, int, bool]],
+    ) -> None:
+        self.seq, self.prev, self.frontier, self.accounts = seq, prev, frontier, accounts
+        self.balances = {n: a[1] for n, a in accounts.items()}
+        self.touched: dict[str, int] = {}
+        self.entry_rows: list[tuple[Any, ...]] = []
+        self.posting_rows: list[tuple[int, int, int, int]] = []
+        self.node_rows: list[tuple[int, int, bytes]] = []
+
+    def add_all(
+        self,
+        prepared: list[_Prepared],
+        replays: list[Appended | None],
+        timestamp: str,
+        created: Any,
+    ) -> list[Appended]:
+        """Check balances, chain and hash every entry; raise before anything is written."""
+        results: list[Appended] = []
+        accounts, balances, touched = self.accounts, self.balances, self.touched
+        entry_rows, posting_rows, node_rows = self.entry_rows, self.posting_rows, self.node_rows
+        seq, prev, frontier = self.seq, self.prev, self.frontier
+        frontier_append, leaf_hash = merkle.frontier_append, merkle.leaf_hash
+        for (kind, postings, meta, key), replay in zip(prepared, replays, strict=True):
+            if replay is not None:
+                results.append(replay)
+                continue
+            for account, amount in postings:
+                new = balances[account] + amount
+                if new < 0 and accounts[account][2]:
+                    raise InsufficientBalance(account, balances[account], amount)
+                balances[account] = new
+            seq += 1
+            body = encode_fields(seq, prev, kind, timestamp, postings, meta, key)
+            raw = sha256(body).digest()
+            digest = raw.hex()
+            entry_rows.append((seq, kind, created, prev, digest, body, key))
+            for pos, (account, amount) in enumerate(postings):
+                posting_rows.append((seq, pos, accounts[account][0], amount))
+                touched[account] = seq
+            frontier, completed = frontier_append(frontier, seq - 1, leaf_hash(raw))
+            if completed:
+                node_rows.extend(completed)
+            results.append(Appended(seq, digest, kind, timestamp, postings, meta, key))
+            prev = digest
+        self.seq, self.prev, self.frontier = seq, prev, frontier
+        return results
+
+    def write(self, conn: Connection) -> None:
+        """Insert entries, postings and tree nodes; update balances and the chain head."""
+        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, self.entry_rows)
+        insert_rows(conn, "ledger_postings", _POSTING_COLUMNS, self.posting_rows)
+        if self.node_rows:
+            insert_rows(conn, "ledger_tree_nodes", ("level", "idx", "hash"), self.node_rows)
+        _update_balances(
+            conn,
+            [(self.accounts[n][0], self.balances[n], last) for n, last in self.touched.items()],
+        )
+        params = (self.seq, self.prev, merkle.encode_frontier(self.frontier))
+        conn.exec_driver_sql(_sql(conn, _UPDATE_HEAD_SQL), params)
 
 
 def balance(session: Session, account: str) -> int:
@@ -444,26 +459,34 @@ def verify(session: Session) -> Report:
 # --- internals -----------------------------------------------------------------------------
 
 
+_Prepared = tuple[str, tuple[Posting, ...], dict[str, Any], str | None]
+_KINDS_OK: set[str] = set()  # kinds that passed KIND_RE, so repeats skip the regex
+
+
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _validate(spec: NewEntry) -> tuple[str, tuple[Posting, ...], dict[str, Any], str | None]:
-    if not KIND_RE.match(spec.kind):
-        raise InvalidEntry(f"bad entry kind {spec.kind!r}")
+def _validate(spec: NewEntry) -> _Prepared:
+    kind = spec.kind
+    if kind not in _KINDS_OK:
+        if not KIND_RE.match(kind):
+            raise InvalidEntry(f"bad entry kind {kind!r}")
+        _KINDS_OK.add(kind)
     if len(spec.postings) < 2:
         raise InvalidEntry("an entry needs at least two postings")
     postings = []
+    total = 0
     for account, amount in spec.postings:
         if type(amount) is not int:
             raise InvalidEntry(f"amount for {account} must be integer cents, not {amount!r}")
         if amount == 0:
             raise InvalidEntry(f"amount for {account} is zero")
-        if abs(amount) > 2**53 - 1:
+        if not -MAX_SAFE_INT <= amount <= MAX_SAFE_INT:
             raise InvalidEntry(f"amount for {account} is out of range")
         postings.append(Posting(account, amount))
-    total = sum(p.amount for p in postings)
+        total += amount
     if total != 0:
         raise InvalidEntry(f"postings sum to {total}, not 0")
     try:
@@ -473,47 +496,125 @@ def _validate(spec: NewEntry) -> tuple[str, tuple[Posting, ...], dict[str, Any],
     key = spec.idempotency_key
     if key is not None and not (1 <= len(key) <= 160):
         raise InvalidEntry("idempotency key must be 1 to 160 characters")
-    return spec.kind, tuple(postings), dict(spec.meta), key
+    return kind, tuple(postings), dict(spec.meta), key
 
 
 def _bind_value(conn: Connection, column: Any, value: Any) -> Any:
     """Return ``value`` as the driver wants it for ``column`` (e.g. SQLite datetimes as text)."""
     processor = column.type.bind_processor(conn.dialect)
-    return processor(value) if processor else value
+    value = processor(value) if processor else value
+    if conn.dialect.name == "sqlite" and isinstance(value, date):
+        # what sqlite3 would do to every row; done once here for a value shared by many rows
+        adapter = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
+        value = adapter(value) if adapter else value
+    return value
 
 
-def _bulk_insert(
+def insert_table_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert dicts of column values into ``table`` through ``insert_rows`` (bulk imports).
+
+    Values pass the column types' bind processors; Python-side column defaults are NOT
+    applied, so every row must carry every column it needs. All rows have the keys of the
+    first.
+
+    Args:
+        conn: the transaction's connection.
+        table: the table.
+        rows: one dict per row.
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    procs = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+    if any(procs):
+        data = [
+            tuple(v if p is None else p(v) for v, p in zip(r.values(), procs, strict=True))
+            for r in rows
+        ]
+    else:
+        data = [tuple(r.values()) for r in rows]
+    insert_rows(conn, table.name, columns, data)
+
+
+def _sql(conn: Connection, sql: str) -> str:
+    """Return ``sql`` with the driver's parameter marker in place of ``?``."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def insert_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Insert many rows with the driver's executemany (batch appends spend most time here)."""
+    """Insert many rows of driver-ready values the fastest way the database offers.
+
+    PostgreSQL gets ``COPY`` for larger batches (one stream instead of a statement per row);
+    otherwise the driver's ``executemany``. ``table`` and ``columns`` are fixed names in code,
+    never user input. Values must already be what the driver takes (see ``_bind_value``).
+
+    Args:
+        conn: the transaction's connection.
+        table: table name.
+        columns: column names, in the order of each row's values.
+        rows: the rows.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(values)
+        return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - fixed names, no user input
-        f"VALUES ({', '.join([marker] * len(columns))})"
-    )
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([marker] * len(columns))})"  # noqa: S608 - fixed names
     conn.exec_driver_sql(sql, list(rows))
 
 
+def _select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
+    """Run ``sql`` whose ``{in}`` tests a column against ``values``; return all rows.
+
+    PostgreSQL takes the values as one array parameter; SQLite gets ``IN (?, ...)`` lists.
+    """
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(sql.format(**{"in": "= ANY(%s)"}), (list(values),)))
+    out: list[Any] = []
+    for chunk in _chunks(values, _IN_CHUNK):
+        marks = "IN (" + ", ".join("?" * len(chunk)) + ")"
+        out.extend(conn.exec_driver_sql(_sql(conn, sql.format(**{"in": marks})), tuple(chunk)))
+    return out
+
+
+def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """Write ``(account id, balance, last seq)`` rows to the balance table."""
+    if conn.dialect.name == "postgresql":
+        ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
+        conn.exec_driver_sql(_UPDATE_BALANCES_PG, (ids, amounts, lasts))
+        return
+    conn.exec_driver_sql(_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
+
+
 def _lock_head(conn: Connection) -> Any:
-    """Take the chain-head lock and return the head row."""
+    """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        return conn.execute(_HEAD_LOCK_SQLITE).one()
-    return conn.execute(_HEAD_FOR_UPDATE).one()
+        return conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
+    return conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
 
 
-def _find_replays(
-    conn: Connection, prepared: list[tuple[str, tuple[Posting, ...], dict[str, Any], str | None]]
-) -> list[Appended | None]:
+def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
     keys = [p[3] for p in prepared if p[3] is not None]
     if not keys:
         return [None] * len(prepared)
     if len(set(keys)) != len(keys):
         raise InvalidEntry("the same idempotency key twice in one batch")
-    found: dict[str, tuple[int, str, bytes]] = {}
-    for chunk in _chunks(keys, 500):
-        for r in conn.execute(_ENTRIES_BY_KEY, {"keys": list(chunk)}):
-            found[str(r.idempotency_key)] = (int(r.seq), str(r.hash), bytes(r.body))
+    found: dict[str, tuple[int, str, bytes]] = {
+        str(r[0]): (int(r[1]), str(r[2]), bytes(r[3]))
+        for r in _select_in(conn, _ENTRIES_BY_KEY, keys)
+    }
+    if not found:
+        return [None] * len(prepared)
     out: list[Appended | None] = []
     for kind, postings, meta, key in prepared:
         if key is None or key not in found:
@@ -530,11 +631,10 @@ def _find_replays(
 
 
 def _load_accounts(conn: Connection, names: Sequence[str]) -> dict[str, tuple[int, int, bool]]:
-    out: dict[str, tuple[int, int, bool]] = {}
-    for chunk in _chunks(names, 500):
-        for r in conn.execute(_ACCOUNTS_BY_NAME, {"names": list(chunk)}):
-            out[str(r.name)] = (int(r.id), int(r.balance), bool(r.non_negative))
-    return out
+    return {
+        str(r[0]): (int(r[1]), int(r[2]), bool(r[3]))
+        for r in _select_in(conn, _ACCOUNTS_BY_NAME, names)
+    }
 
 
 __all__ = [
@@ -551,6 +651,8 @@ __all__ = [
     "balances",
     "get_entry",
     "head",
+    "insert_rows",
+    "insert_table_rows",
     "open_account",
     "open_accounts",
     "verify",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -62,8 +63,10 @@ def test_forged_checkpoint_signature_in_the_export_is_caught(
     out = export(session, tmp_path / "x")
     note_file = out / "checkpoints" / "6.note"
     body, _, sig = note_file.read_text().partition("\n\n")
-    flipped = sig[:-3] + ("A" if sig[-3] != "A" else "B") + sig[-2:]
-    note_file.write_text(body + "\n\n" + flipped)
+    dash, name, blob = sig.strip().split(" ")
+    raw = bytearray(base64.b64decode(blob))
+    raw[20] ^= 0x01  # a bit inside the Ed25519 signature (after the 4-byte key id)
+    note_file.write_text(f"{body}\n\n{dash} {name} {base64.b64encode(bytes(raw)).decode()}\n")
     problem = verify_export(out).problem
     assert problem is not None and problem.code == "checkpoint_bad_signature"
 
