@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -101,3 +102,38 @@ class Payout(Base):
     reversal_seq: Mapped[int | None] = mapped_column(BigInteger)  # set when cancelled
 
     batch: Mapped[SettlementBatch] = relationship(back_populates="payouts")
+
+
+class ReportDay(Base):
+    """Postings of one non-voucher account and entry kind on one Dutch day, summed from the ledger.
+
+    Maintained by ``admin.rollup.refresh`` up to ``ReportWatermark.seq``; reports add the
+    entries after the watermark straight from the ledger, so figures are always exact.
+    """
+
+    __tablename__ = "report_days"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportVoucherDay(Base):
+    """A Dutch day on which a voucher account paid in a shop (for uptake figures)."""
+
+    __tablename__ = "report_voucher_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+
+
+class ReportWatermark(Base):
+    """The single row saying up to which ledger seq the report tables are rolled up."""
+
+    __tablename__ = "report_watermark"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -12,17 +12,18 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import String, Subquery, case, cast, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
+from admin import rollup
 from admin.exports import Cents, Permille, Table
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
-from merchant.models import Redemption, Shop
+from merchant.models import Shop
 from wallet.models import Child, Fund, Household, Voucher
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -140,13 +141,14 @@ def _permille(part: int, whole: int) -> int:
 
 def fund_report(session: Session, fund: Fund, start: date, end: date) -> FundReport:
     """Compute the report of ``fund`` for the Dutch days ``start`` to ``end`` inclusive."""
-    lo, hi = day_start(start), day_start(end + timedelta(days=1))
-    flows = _fund_flows(session, fund, lo, hi)
-    shop_sums, shop_cum = _shop_sums(session, fund, lo, hi)
+    rollup.try_refresh(session)
+    days = rollup.day_rows(session)
+    flows = _fund_flows(session, days, fund, start, end)
+    shop_sums, shop_cum = _shop_sums(session, days, fund, start, end)
     households, children = _population(session, fund)
-    households_paid, children_paid = _uptake(session, fund, lo, hi)
+    households_paid, children_paid = _uptake(session, fund, start, end)
     shops = _shop_lines(session, shop_sums)
-    by_hour = _hourly(session, fund, lo, hi)
+    by_day = _daily(session, days, fund, start, end)
     total = _totals(shop_sums)
     cum_vouchers = -sum(flows[k][1] for k in VOUCHER_FLOWS) - shop_cum
     return FundReport(
@@ -168,22 +170,29 @@ def fund_report(session: Session, fund: Fund, start: date, end: date) -> FundRep
         children_paid=children_paid,
         shops=shops,
         categories=_by_category(shops),
-        weeks=_roll_up(by_hour, _week_label),
-        months=_roll_up(by_hour, lambda d: f"{d.year}-{d.month:02d}"),
+        weeks=_roll_up(by_day, _week_label),
+        months=_roll_up(by_day, lambda d: f"{d.year}-{d.month:02d}"),
     )
 
 
 def _fund_flows(
-    session: Session, fund: Fund, lo: datetime, hi: datetime
+    session: Session, days: Subquery, fund: Fund, start: date, end: date
 ) -> dict[str, tuple[int, int]]:
-    """Return kind -> (sum in period, sum up to ``hi``) of the fund account's postings."""
-    in_period = E.created_at >= lo
+    """Return kind -> (sum in period, sum up to ``end``) of the fund account's postings."""
+    in_period = days.c.day >= start
+    fund_account = select(LedgerAccount.id).where(LedgerAccount.name == fund.account)
     rows = session.execute(
-        select(E.kind, func.sum(case((in_period, P.amount), else_=0)), func.sum(P.amount))
-        .join(E, E.seq == P.seq)
-        .join(LedgerAccount, LedgerAccount.id == P.account_id)
-        .where(LedgerAccount.name == fund.account, E.created_at < hi, E.kind.in_(VOUCHER_FLOWS))
-        .group_by(E.kind)
+        select(
+            days.c.kind,
+            func.sum(case((in_period, days.c.amount), else_=0)),
+            func.sum(days.c.amount),
+        )
+        .where(
+            days.c.account_id.in_(fund_account),
+            days.c.day <= end,
+            days.c.kind.in_(VOUCHER_FLOWS),
+        )
+        .group_by(days.c.kind)
     )
     out = dict.fromkeys(VOUCHER_FLOWS, (0, 0))
     out.update({str(k): (int(a or 0), int(b or 0)) for k, a, b in rows})
@@ -211,22 +220,25 @@ def payable_ids(fund_id: int) -> Any:
 
 
 def _shop_sums(
-    session: Session, fund: Fund, lo: datetime, hi: datetime
+    session: Session, days: Subquery, fund: Fund, start: date, end: date
 ) -> tuple[dict[tuple[int, str], tuple[int, int]], int]:
-    """Return (shop, kind) -> (count, sum) in the period, and the sum of all up to ``hi``."""
+    """Return (shop, kind) -> (count, sum) in the period, and the sum of all up to ``end``."""
     accounts = payable_accounts(session, fund.id)
-    in_period = E.created_at >= lo
+    in_period = days.c.day >= start
     rows = session.execute(
         select(
-            P.account_id,
-            E.kind,
-            func.count(case((in_period, 1))),
-            func.sum(case((in_period, P.amount), else_=0)),
-            func.sum(P.amount),
+            days.c.account_id,
+            days.c.kind,
+            func.sum(case((in_period, days.c.postings), else_=0)),
+            func.sum(case((in_period, days.c.amount), else_=0)),
+            func.sum(days.c.amount),
         )
-        .join(E, E.seq == P.seq)
-        .where(P.account_id.in_(payable_ids(fund.id)), E.created_at < hi, E.kind.in_(SHOP_FLOWS))
-        .group_by(P.account_id, E.kind)
+        .where(
+            days.c.account_id.in_(payable_ids(fund.id)),
+            days.c.day <= end,
+            days.c.kind.in_(SHOP_FLOWS),
+        )
+        .group_by(days.c.account_id, days.c.kind)
     )
     sums: dict[tuple[int, str], tuple[int, int]] = {}
     cumulative = 0
@@ -234,7 +246,7 @@ def _shop_sums(
         shop_id = accounts.get(int(account_id))
         cumulative += int(everything or 0)
         if shop_id is not None:
-            sums[(shop_id, str(kind))] = (int(count), int(amount or 0))
+            sums[(shop_id, str(kind))] = (int(count or 0), int(amount or 0))
     return sums, cumulative
 
 
@@ -283,42 +295,34 @@ def _by_category(shops: Iterable[ShopLine]) -> list[GroupLine]:
     return lines
 
 
-def _hour_bucket(session: Session) -> ColumnElement[str]:
-    """Return an SQL expression for the UTC hour of an entry, as 'YYYY-MM-DD HH'."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.strftime("%Y-%m-%d %H", E.created_at)
-    return func.to_char(func.timezone("UTC", E.created_at), "YYYY-MM-DD HH24")
-
-
-def _hourly(
-    session: Session, fund: Fund, lo: datetime, hi: datetime
+def _daily(
+    session: Session, days: Subquery, fund: Fund, start: date, end: date
 ) -> dict[date, tuple[int, int, int]]:
-    """Return Dutch day -> (payments, paid, refunded) from postings grouped per UTC hour."""
-    bucket = _hour_bucket(session).label("bucket")
-    is_payment = E.kind == "redemption"
+    """Return Dutch day -> (payments, paid, refunded) of the fund's shops in the period."""
     rows = session.execute(
-        select(
-            bucket,
-            func.count(case((is_payment, 1))),
-            func.sum(case((is_payment, P.amount), else_=0)),
-            func.sum(case((is_payment, 0), else_=P.amount)),
-        )
-        .join(E, E.seq == P.seq)
+        select(days.c.day, days.c.kind, func.sum(days.c.postings), func.sum(days.c.amount))
         .where(
-            P.account_id.in_(payable_ids(fund.id)),
-            and_(E.created_at >= lo, E.created_at < hi),
-            E.kind.in_(SHOP_FLOWS),
+            days.c.account_id.in_(payable_ids(fund.id)),
+            days.c.day >= start,
+            days.c.day <= end,
+            days.c.kind.in_(SHOP_FLOWS),
         )
-        .group_by(bucket)
+        .group_by(days.c.day, days.c.kind)
     )
-    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for label, count, paid, refunded in rows:
-        hour = datetime.strptime(str(label), "%Y-%m-%d %H").replace(tzinfo=UTC)
-        d = days[hour.astimezone(ZONE).date()]
-        d[0] += int(count)
-        d[1] += int(paid or 0)
-        d[2] -= int(refunded or 0)
-    return {k: (v[0], v[1], v[2]) for k, v in days.items()}
+    out: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day, kind, count, amount in rows:
+        d = out[_as_date(day)]
+        if kind == "redemption":
+            d[0] += int(count)
+            d[1] += int(amount or 0)
+        else:
+            d[2] -= int(amount or 0)
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+def _as_date(value: Any) -> date:
+    """Return a day as a date (SQLite hands back the text of a computed day)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _week_label(day: date) -> str:
@@ -347,18 +351,16 @@ def _population(session: Session, fund: Fund) -> tuple[int, int]:
     return int(households), int(children)
 
 
-def _uptake(session: Session, fund: Fund, lo: datetime, hi: datetime) -> tuple[int, int]:
-    """Return the households and children with at least one payment in the period."""
-    paid_vouchers = (
-        select(Redemption.voucher_id)
-        .join(E, E.seq == Redemption.ledger_seq)
-        .where(Redemption.fund_id == fund.id, E.created_at >= lo, E.created_at < hi)
-        .distinct()
-    )
+def _uptake(session: Session, fund: Fund, start: date, end: date) -> tuple[int, int]:
+    """Return the households and children whose voucher paid in a shop in the period."""
+    days = rollup.voucher_day_rows(session)
+    paid = select(days.c.account_id).where(days.c.day >= start, days.c.day <= end)
+    names = select(LedgerAccount.name).where(LedgerAccount.id.in_(paid))
+    account = literal("voucher:") + cast(Voucher.id, String)
     households, children = session.execute(
         select(func.count(distinct(Child.household_id)), func.count(Child.id))
         .join(Voucher, Voucher.child_id == Child.id)
-        .where(Voucher.id.in_(paid_vouchers))
+        .where(Voucher.fund_id == fund.id, account.in_(names))
     ).one()
     return int(households), int(children)
 

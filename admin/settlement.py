@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,9 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from admin import sepa
+from admin import rollup, sepa
 from admin.models import Payout, SettlementBatch
-from admin.reports import E, P, day_start, payable_accounts, payable_ids, today
+from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
@@ -69,15 +69,18 @@ class Owed:
 
 def owed(session: Session, fund: Fund, until: date) -> list[Owed]:
     """Return every shop's open balance for ``fund`` up to the end of ``until`` (Dutch day)."""
-    hi = day_start(until + timedelta(days=1))
     accounts = payable_accounts(session, fund.id)
-    counted = or_(and_(E.kind.in_(DATED), E.created_at < hi), E.kind.in_(PAYOUTS))
-    is_payment = and_(E.kind == "redemption", E.created_at < hi)
+    days = rollup.day_rows(session)
+    counted = or_(and_(days.c.kind.in_(DATED), days.c.day <= until), days.c.kind.in_(PAYOUTS))
+    is_payment = and_(days.c.kind == "redemption", days.c.day <= until)
     rows = session.execute(
-        select(P.account_id, func.sum(P.amount), func.count(case((is_payment, 1))))
-        .join(E, E.seq == P.seq)
-        .where(P.account_id.in_(payable_ids(fund.id)), counted)
-        .group_by(P.account_id)
+        select(
+            days.c.account_id,
+            func.sum(case((counted, days.c.amount), else_=0)),
+            func.sum(case((is_payment, days.c.postings), else_=0)),
+        )
+        .where(days.c.account_id.in_(payable_ids(fund.id)), days.c.kind.in_(DATED + PAYOUTS))
+        .group_by(days.c.account_id)
     ).all()
     paid_counts = dict(
         session.execute(
@@ -153,6 +156,7 @@ def settle(
     execution_date = execution_date or today()
     _check_request(municipality, execution_date, version)
     _lock_fund(session, fund)
+    rollup.refresh(session)  # a write transaction: keep the rollup short for the next readers
     balances = owed(session, fund, until)
     shops = {
         s.id: s

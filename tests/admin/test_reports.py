@@ -7,14 +7,16 @@ import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from admin import closing, exports, reports
+from admin import closing, exports, reports, rollup, settlement
+from admin.models import ReportDay, ReportVoucherDay
 from admin.reports import local_day
 from kindpakket.money import format_euro as reports_euro
 from ledger import store
 from ledger.models import LedgerEntry
+from merchant.models import payable_account
 from tests.admin import workload as w
 
 rapp = w.rapp  # fixture
@@ -200,3 +202,62 @@ def test_cli_report_csv_and_xlsx(session: Session, rcli, tmp_path) -> None:  # t
     made = rcli("report", str(world.fund.id), "--format", "xlsx", "-o", str(target))
     assert made.exit_code == 0 and target.read_bytes()[:2] == b"PK"
     assert rcli("report", "999").exit_code == 2
+
+
+def test_sql_dutch_day_matches_python_around_summer_time(session: Session) -> None:
+    store.open_account(session, "bank:900")
+    store.open_account(session, "fund:900")
+    moments = [
+        datetime(2026, 3, 28, 22, 59, tzinfo=UTC),  # winter: 23:59 on the 28th
+        datetime(2026, 3, 28, 23, 0, tzinfo=UTC),  # winter: midnight, the 29th
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # 01:59 winter time
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # 03:00 summer time
+        datetime(2026, 7, 1, 21, 59, 59, tzinfo=UTC),  # summer: 23:59:59 on 1 July
+        datetime(2026, 7, 1, 22, 0, tzinfo=UTC),  # summer: midnight, 2 July
+        datetime(2026, 10, 25, 0, 59, tzinfo=UTC),  # 02:59 summer time
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC),  # 02:00 winter time
+        datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # winter: 23:30 on the 25th
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC),  # New Year's night
+    ]
+    seqs = [
+        store.append(session, "fund.deposit", [("bank:900", -1), ("fund:900", 1)], at=m).seq
+        for m in moments
+    ]
+    day = rollup.dutch_day(session)
+    rows = session.execute(select(LedgerEntry.seq, day).where(LedgerEntry.seq.in_(seqs)))
+    found = {int(seq): value for seq, value in rows}
+    assert [reports._as_date(found[s]) for s in seqs] == [local_day(m) for m in moments]
+    assert local_day(moments[5]) == date(2026, 7, 2)
+
+
+def test_rollup_and_ledger_tail_give_the_same_report(session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    world = w.seed(session)
+    w.generate(session, world, payments=30)
+    session.commit()
+    fund = world.fund
+    first = reports.fund_report(session, fund, fund.period_start, reports.today())
+    assert rollup.watermark(session) == store.head(session)[0]
+    assert session.execute(select(func.count()).select_from(ReportDay)).scalar_one() > 0
+    assert session.execute(select(func.count()).select_from(ReportVoucherDay)).scalar_one() > 0
+    session.commit()
+
+    # More payments and a refund after the watermark: reports without a refresh still add them.
+    w.generate(session, world, payments=12, seed_value=8)
+    session.commit()
+    monkeypatch.setattr(rollup, "try_refresh", lambda _session: None)
+    stale = reports.fund_report(session, fund, fund.period_start, reports.today())
+    assert rollup.watermark(session) < store.head(session)[0]
+    sums = _ledger_sums(session, fund.id)
+    assert stale.payments == sums["payments"] == first.payments + 12
+    assert stale.paid_cents == sums["redemption"]
+    assert stale.refunded_cents == sums["refund"]
+    owed = {o.shop_id: o.cents for o in settlement.owed(session, fund, reports.today())}
+    for shop in world.shops:
+        assert owed.get(shop.id, 0) == store.balance(session, payable_account(shop.id, fund.id))
+
+    monkeypatch.undo()
+    fresh = reports.fund_report(session, fund, fund.period_start, reports.today())
+    assert rollup.watermark(session) == store.head(session)[0]
+    assert fresh == stale
+    assert rollup.refresh(session) == store.head(session)[0]  # nothing new: no change
+    assert reports.fund_report(session, fund, fund.period_start, reports.today()) == fresh
