@@ -1,4 +1,7 @@
-"""Persisting the ledger with SQLAlchemy: open accounts, append entries, read balances, verify.
+"""Persisting the ledger with SQLAlchemy: open accounts and append entries.
+
+Reading (balances, head, verification) lives in :mod:`ledger.reading` and is re-exported
+here, so callers use one module.
 
 Appends are serialised on the single chain-head row: PostgreSQL takes ``SELECT ... FOR
 UPDATE`` on it; SQLite takes the database write lock (the shell begins write transactions
@@ -8,10 +11,9 @@ deferred transaction holds the lock before it reads). ``UNIQUE(seq)`` is the bac
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any, cast
 
@@ -19,6 +21,7 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
+from ledger.bulk import bind_value, driver_sql, insert_rows, insert_table_rows, select_in
 from ledger.encoding import (
     ACCOUNT_RE,
     KIND_RE,
@@ -45,7 +48,7 @@ from ledger.models import (
     LedgerPosting,
     LedgerTreeNode,
 )
-from ledger.verify import Problem, Report, StoredEntry, verify_entries
+from ledger.reading import balance, balances, head, stored_entries, verify
 
 _accounts = cast(Table, LedgerAccount.__table__)
 _entries = cast(Table, LedgerEntry.__table__)
@@ -75,8 +78,6 @@ _UPDATE_BALANCES_PG = (
     " WHERE b.account_id = v.aid"
 )
 _UPDATE_HEAD_SQL = "UPDATE ledger_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1"
-_COPY_MIN_ROWS = 32  # PostgreSQL: from this many rows on, COPY beats a pipelined executemany
-_IN_CHUNK = 500  # SQLite: values per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,19 +148,19 @@ def open_accounts(session: Session, names: Iterable[str], *, non_negative: bool 
     conn = session.connection()
     existing = {
         str(r[0])
-        for r in _select_in(conn, "SELECT name FROM ledger_accounts WHERE name {in}", wanted)
+        for r in select_in(conn, "SELECT name FROM ledger_accounts WHERE name {in}", wanted)
     }
     new = [n for n in wanted if n not in existing]
     if not new:
         return
-    created = _bind_value(conn, _accounts.c.created_at, datetime.now(UTC))
+    created = bind_value(conn, _accounts.c.created_at, datetime.now(UTC))
     insert_rows(
         conn,
         "ledger_accounts",
         ("name", "non_negative", "created_at"),
         [(n, non_negative, created) for n in new],
     )
-    ids = _select_in(conn, "SELECT id FROM ledger_accounts WHERE name {in}", new)
+    ids = select_in(conn, "SELECT id FROM ledger_accounts WHERE name {in}", new)
     insert_rows(
         conn,
         "ledger_balances",
@@ -228,7 +229,7 @@ def append_many(
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     batch = _Batch(int(head[0]), str(head[1]), merkle.decode_frontier(bytes(head[2])), accounts)
     results = batch.add_all(
-        prepared, replays, timestamp, _bind_value(conn, _entries.c.created_at, created)
+        prepared, replays, timestamp, bind_value(conn, _entries.c.created_at, created)
     )
     if batch.entry_rows:
         batch.write(conn)
@@ -302,60 +303,7 @@ class _Batch:
             [(self.accounts[n][0], self.balances[n], last) for n, last in self.touched.items()],
         )
         params = (self.seq, self.prev, merkle.encode_frontier(self.frontier))
-        conn.exec_driver_sql(_sql(conn, _UPDATE_HEAD_SQL), params)
-
-
-def balance(session: Session, account: str) -> int:
-    """Return the balance of ``account`` in cents (0 for an account never opened).
-
-    Args:
-        session: a transaction.
-        account: account name.
-
-    Returns:
-        Cents.
-    """
-    value = session.execute(
-        select(_balances.c.balance)
-        .join(_accounts, _accounts.c.id == _balances.c.account_id)
-        .where(_accounts.c.name == account)
-    ).scalar()
-    return int(value or 0)
-
-
-def balances(session: Session, accounts: Iterable[str]) -> dict[str, int]:
-    """Return the balances of many accounts at once.
-
-    Args:
-        session: a transaction.
-        accounts: account names.
-
-    Returns:
-        name -> cents, with 0 for accounts never opened.
-    """
-    names = list(dict.fromkeys(accounts))
-    out = dict.fromkeys(names, 0)
-    for chunk in _chunks(names, 500):
-        for name, value in session.execute(
-            select(_accounts.c.name, _balances.c.balance)
-            .join(_balances, _accounts.c.id == _balances.c.account_id)
-            .where(_accounts.c.name.in_(chunk))
-        ):
-            out[str(name)] = int(value)
-    return out
-
-
-def head(session: Session) -> tuple[int, str]:
-    """Return ``(size, head hash)`` of the chain.
-
-    Args:
-        session: a transaction.
-
-    Returns:
-        Number of entries and the hash of the last one.
-    """
-    row = session.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
-    return int(row.seq), str(row.hash)
+        conn.exec_driver_sql(driver_sql(conn, _UPDATE_HEAD_SQL), params)
 
 
 def get_entry(session: Session, seq: int) -> Appended | None:
@@ -379,81 +327,13 @@ def get_entry(session: Session, seq: int) -> Appended | None:
     )
 
 
-def stored_entries(session: Session, *, chunk: int = 20_000) -> Iterator[StoredEntry]:
-    """Yield every entry with its posting rows, in sequence order, a chunk at a time.
-
-    Args:
-        session: a transaction.
-        chunk: entries fetched per round trip.
-
-    Yields:
-        Entries as stored.
-    """
-    names = {int(i): str(n) for i, n in session.execute(select(_accounts.c.id, _accounts.c.name))}
-    last = 0
-    while True:
-        rows = session.execute(
-            select(
-                _entries.c.seq,
-                _entries.c.prev_hash,
-                _entries.c.hash,
-                _entries.c.body,
-                _entries.c.kind,
-            )
-            .where(_entries.c.seq > last)
-            .order_by(_entries.c.seq)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        hi = rows[-1].seq
-        legs: dict[int, list[list[str | int]]] = {}
-        for s, account_id, amount in session.execute(
-            select(_postings.c.seq, _postings.c.account_id, _postings.c.amount)
-            .where(_postings.c.seq > last, _postings.c.seq <= hi)
-            .order_by(_postings.c.seq, _postings.c.pos)
-        ):
-            legs.setdefault(s, []).append([names.get(account_id, f"?{account_id}"), amount])
-        for r in rows:
-            yield StoredEntry(
-                r.seq, r.prev_hash, r.hash, bytes(r.body), legs.get(r.seq, []), r.kind
-            )
-        last = hi
-
-
-def verify(session: Session) -> Report:
-    """Recompute every hash, link, zero sum, balance and the Merkle frontier.
-
-    Args:
-        session: a transaction (read only).
-
-    Returns:
-        A report naming the first problem, if any.
-    """
-    non_negative = {
-        str(n)
-        for n in session.execute(
-            select(_accounts.c.name).where(_accounts.c.non_negative.is_(True))
-        ).scalars()
-    }
-    stored = {
-        str(n): int(b)
-        for n, b in session.execute(
-            select(_accounts.c.name, _balances.c.balance).join(
-                _balances, _accounts.c.id == _balances.c.account_id
-            )
-        )
-    }
-    report = verify_entries(
-        stored_entries(session), non_negative=non_negative, expected_balances=stored
-    )
-    if report.ok:
-        size, head_hash = head(session)
-        if size != report.last_seq or head_hash != report.head_hash:
-            report.problem = Problem(
-                None, "head_mismatch", f"chain head says {size} entries, found {report.last_seq}"
-            )
-    return report
+def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """Write ``(account id, balance, last seq)`` rows to the balance table."""
+    if conn.dialect.name == "postgresql":
+        ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
+        conn.exec_driver_sql(_UPDATE_BALANCES_PG, (ids, amounts, lasts))
+        return
+    conn.exec_driver_sql(driver_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -499,102 +379,6 @@ def _validate(spec: NewEntry) -> _Prepared:
     return kind, tuple(postings), dict(spec.meta), key
 
 
-def _bind_value(conn: Connection, column: Any, value: Any) -> Any:
-    """Return ``value`` as the driver wants it for ``column`` (e.g. SQLite datetimes as text)."""
-    processor = column.type.bind_processor(conn.dialect)
-    value = processor(value) if processor else value
-    if conn.dialect.name == "sqlite" and isinstance(value, date):
-        # what sqlite3 would do to every row; done once here for a value shared by many rows
-        adapter = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
-        value = adapter(value) if adapter else value
-    return value
-
-
-def insert_table_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert dicts of column values into ``table`` through ``insert_rows`` (bulk imports).
-
-    Values pass the column types' bind processors; Python-side column defaults are NOT
-    applied, so every row must carry every column it needs. All rows have the keys of the
-    first.
-
-    Args:
-        conn: the transaction's connection.
-        table: the table.
-        rows: one dict per row.
-    """
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    procs = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
-    if any(procs):
-        data = [
-            tuple(v if p is None else p(v) for v, p in zip(r.values(), procs, strict=True))
-            for r in rows
-        ]
-    else:
-        data = [tuple(r.values()) for r in rows]
-    insert_rows(conn, table.name, columns, data)
-
-
-def _sql(conn: Connection, sql: str) -> str:
-    """Return ``sql`` with the driver's parameter marker in place of ``?``."""
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-
-
-def insert_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert many rows of driver-ready values the fastest way the database offers.
-
-    PostgreSQL gets ``COPY`` for larger batches (one stream instead of a statement per row);
-    otherwise the driver's ``executemany``. ``table`` and ``columns`` are fixed names in code,
-    never user input. Values must already be what the driver takes (see ``_bind_value``).
-
-    Args:
-        conn: the transaction's connection.
-        table: table name.
-        columns: column names, in the order of each row's values.
-        rows: the rows.
-    """
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
-        raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for values in rows:
-                copy.write_row(values)
-        return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([marker] * len(columns))})"  # noqa: S608 - fixed names
-    conn.exec_driver_sql(sql, list(rows))
-
-
-def _select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
-    """Run ``sql`` whose ``{in}`` tests a column against ``values``; return all rows.
-
-    PostgreSQL takes the values as one array parameter; SQLite gets ``IN (?, ...)`` lists.
-    """
-    if not values:
-        return []
-    if conn.dialect.name == "postgresql":
-        return list(conn.exec_driver_sql(sql.format(**{"in": "= ANY(%s)"}), (list(values),)))
-    out: list[Any] = []
-    for chunk in _chunks(values, _IN_CHUNK):
-        marks = "IN (" + ", ".join("?" * len(chunk)) + ")"
-        out.extend(conn.exec_driver_sql(_sql(conn, sql.format(**{"in": marks})), tuple(chunk)))
-    return out
-
-
-def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
-    """Write ``(account id, balance, last seq)`` rows to the balance table."""
-    if conn.dialect.name == "postgresql":
-        ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
-        conn.exec_driver_sql(_UPDATE_BALANCES_PG, (ids, amounts, lasts))
-        return
-    conn.exec_driver_sql(_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
-
-
 def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
     if conn.dialect.name == "sqlite":
@@ -611,7 +395,7 @@ def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended 
         raise InvalidEntry("the same idempotency key twice in one batch")
     found: dict[str, tuple[int, str, bytes]] = {
         str(r[0]): (int(r[1]), str(r[2]), bytes(r[3]))
-        for r in _select_in(conn, _ENTRIES_BY_KEY, keys)
+        for r in select_in(conn, _ENTRIES_BY_KEY, keys)
     }
     if not found:
         return [None] * len(prepared)
@@ -633,7 +417,7 @@ def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended 
 def _load_accounts(conn: Connection, names: Sequence[str]) -> dict[str, tuple[int, int, bool]]:
     return {
         str(r[0]): (int(r[1]), int(r[2]), bool(r[3]))
-        for r in _select_in(conn, _ACCOUNTS_BY_NAME, names)
+        for r in select_in(conn, _ACCOUNTS_BY_NAME, names)
     }
 
 
@@ -655,5 +439,6 @@ __all__ = [
     "insert_table_rows",
     "open_account",
     "open_accounts",
+    "stored_entries",
     "verify",
 ]

@@ -24,7 +24,7 @@ PLATFORM = {
     "audit",
     "api",
 }
-PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors"}
+PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export"}
 
 
 def imports_of(path: Path) -> set[str]:

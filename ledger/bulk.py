@@ -1,0 +1,113 @@
+"""Driver-level bulk SQL for the append path: executemany on SQLite, COPY on PostgreSQL.
+
+The append path skips the SQL expression layer: an append is a handful of statements and
+their Python overhead dominates. SQL is written with ``?`` and turned into ``%s`` for
+psycopg by :func:`driver_sql`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+COPY_MIN_ROWS = 32  # PostgreSQL: from this many rows on, COPY beats a pipelined executemany
+IN_CHUNK = 500  # SQLite: values per IN (...) list
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Yield ``items`` in slices of ``size``."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def bind_value(conn: Connection, column: Any, value: Any) -> Any:
+    """Return ``value`` as the driver wants it for ``column`` (e.g. SQLite datetimes as text)."""
+    processor = column.type.bind_processor(conn.dialect)
+    value = processor(value) if processor else value
+    if conn.dialect.name == "sqlite" and isinstance(value, date):
+        # what sqlite3 would do to every row; done once here for a value shared by many rows
+        adapter = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
+        value = adapter(value) if adapter else value
+    return value
+
+
+def insert_table_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert dicts of column values into ``table`` through ``insert_rows`` (bulk imports).
+
+    Values pass the column types' bind processors; Python-side column defaults are NOT
+    applied, so every row must carry every column it needs. All rows have the keys of the
+    first.
+
+    Args:
+        conn: the transaction's connection.
+        table: the table.
+        rows: one dict per row.
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    procs = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+    if any(procs):
+        data = [
+            tuple(v if p is None else p(v) for v, p in zip(r.values(), procs, strict=True))
+            for r in rows
+        ]
+    else:
+        data = [tuple(r.values()) for r in rows]
+    insert_rows(conn, table.name, columns, data)
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """Return ``sql`` with the driver's parameter marker in place of ``?``."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows of driver-ready values the fastest way the database offers.
+
+    PostgreSQL gets ``COPY`` for larger batches (one stream instead of a statement per row);
+    otherwise the driver's ``executemany``. ``table`` and ``columns`` are fixed names in code,
+    never user input. Values must already be what the driver takes (see ``bind_value``).
+
+    Args:
+        conn: the transaction's connection.
+        table: table name.
+        columns: column names, in the order of each row's values.
+        rows: the rows.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(values)
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([marker] * len(columns))})"  # noqa: S608 - fixed names
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def select_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
+    """Run ``sql`` whose ``{in}`` tests a column against ``values``; return all rows.
+
+    PostgreSQL takes the values as one array parameter; SQLite gets ``IN (?, ...)`` lists.
+    """
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(sql.format(**{"in": "= ANY(%s)"}), (list(values),)))
+    out: list[Any] = []
+    for chunk in chunks(values, IN_CHUNK):
+        marks = "IN (" + ", ".join("?" * len(chunk)) + ")"
+        out.extend(
+            conn.exec_driver_sql(driver_sql(conn, sql.format(**{"in": marks})), tuple(chunk))
+        )
+    return out
