@@ -1,6 +1,7 @@
 """Payments per second end to end over HTTP on gunicorn, beside /healthz in the same run.
 
     python -m bench.bench_payments [--clients 16] [--count 2000] [--seconds 30] [--no-pg]
+    python -m bench.bench_payments --in-process [--count 300]   # ms and SQL statements each
 
 For each engine (SQLite, then PostgreSQL when reachable): a fresh migrated database with one
 fund, 200 funded vouchers and an approved shop; gunicorn (gthread) on 127.0.0.1 serving the
@@ -294,6 +295,57 @@ def _check_ledger(engine: Engine, expected: int) -> None:
     )
 
 
+def in_process(kind: str, count: int) -> None:
+    """Time payments through ``app.test_client()`` beside /healthz; count SQL per payment."""
+    from sqlalchemy import event
+
+    from kindpakket import create_app
+
+    with fresh_database(kind, name="kp_bench_pay") as engine, tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp)
+        url = engine.url.render_as_string(hide_password=False)
+        seeded = _seed(engine, instance / "keys")
+        texts = _tokens(instance / "keys", seeded["vouchers"], count + 31)  # type: ignore[arg-type]
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-secret"}
+        )
+        app.config["WTF_CSRF_ENABLED"] = False
+        client = app.test_client()
+        form = {"email": seeded["cashier"], "password": fx.PASSWORD}
+        if client.post("/merchant/login", data=form).status_code != 302:
+            raise RuntimeError("login failed")
+        statements = [0]
+
+        def counted(*_args: object) -> None:
+            statements[0] += 1
+
+        def pay(i: int) -> None:
+            body = {"token": texts[i], "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
+            answer = client.post("/api/v1/merchant/redemptions", json=body)
+            if answer.status_code != 201:
+                raise RuntimeError(answer.get_data(as_text=True))
+
+        for i in range(30):  # warm up caches and the connection pool
+            pay(i)
+        app_engine = app.extensions["kindpakket_db"][0]
+        event.listen(app_engine, "before_cursor_execute", counted)
+        pay(30)
+        event.remove(app_engine, "before_cursor_execute", counted)
+        start = time.perf_counter()
+        for i in range(31, 31 + count):
+            pay(i)
+        paid = (time.perf_counter() - start) / count
+        start = time.perf_counter()
+        for _ in range(count):
+            client.get("/healthz")
+        health = (time.perf_counter() - start) / count
+        app_engine.dispose()
+    print(f"\n{kind}: in process (test client), {count} payments")
+    row("ms per payment / per /healthz", f"{1000 * paid:.2f} / {1000 * health:.2f}")
+    row("SQL statements per payment (SQLite BEGIN not counted)", str(statements[0]))
+    row("healthz time / payment time", f"{100 * health / paid:8.1f} %")
+
+
 def main() -> None:
     """Parse arguments and run the benchmark on each engine."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -302,11 +354,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="time per phase (bound)")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--sqlite-workers", type=int, default=None, help="workers for SQLite (default --workers)"
+    )
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--in-process", action="store_true", help="test client, no HTTP")
     args = parser.parse_args()
     kinds = ["sqlite"] + ([] if args.no_pg or not pg_available() else ["postgresql"])
     for kind in kinds:
-        run(kind, args.clients, args.count, args.seconds, args.workers, args.threads)
+        if args.in_process:
+            in_process(kind, min(args.count, 1000))
+            continue
+        workers = args.sqlite_workers if kind == "sqlite" and args.sqlite_workers else args.workers
+        run(kind, args.clients, args.count, args.seconds, workers, args.threads)
 
 
 if __name__ == "__main__":

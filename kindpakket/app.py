@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, render_template
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket import auth, config, errors, i18n, security
@@ -68,18 +70,60 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+_COVERED = "kindpakket_checkpoint_covered"
+
+
 def _checkpoint_when_due(session: Session) -> None:
-    """Sign a checkpoint when this unit of work appended and N entries or M minutes are due."""
+    """Sign a checkpoint when this unit of work appended and N entries or M minutes are due.
+
+    What the latest checkpoint covers is remembered per app, so most appends cost one query
+    (the tree size) instead of three. The memory can only be behind the database
+    (checkpoints only grow), which makes it say "due" too early, never too late; when it
+    says "due", the ledger decides from the database and the memory is read again.
+    """
     from kindpakket.ledger_api import checkpoint_signer
     from ledger import proofs
 
     if not session.info.pop("ledger_appended", False):
         return
     cfg = current_app.config
+    every_entries, every_seconds = cfg["CHECKPOINT_EVERY_ENTRIES"], cfg["CHECKPOINT_EVERY_SECONDS"]
+    now = datetime.now(UTC)
+    size = proofs.tree_size(session)
+    covered = current_app.extensions.get(_COVERED) or _read_covered(session)
+    if covered is not None:
+        current_app.extensions[_COVERED] = covered
+        if not _due(covered, size, every_entries, every_seconds, now):
+            return
+    current_app.extensions.pop(_COVERED, None)  # read again after this unit of work
     proofs.maybe_checkpoint(
-        session,
-        checkpoint_signer(),
-        cfg["LEDGER_ORIGIN"],
-        cfg["CHECKPOINT_EVERY_ENTRIES"],
-        cfg["CHECKPOINT_EVERY_SECONDS"],
+        session, checkpoint_signer(), cfg["LEDGER_ORIGIN"], every_entries, every_seconds, now=now
     )
+
+
+def _read_covered(session: Session) -> tuple[int, datetime] | None:
+    """Return (size covered by the latest checkpoint, time its uncovered entries count from)."""
+    from ledger import proofs
+    from ledger.models import LedgerEntry
+
+    latest = proofs.latest_checkpoint(session)
+    if latest is not None:
+        return latest.size, _aware(latest.created_at)
+    first = session.execute(select(LedgerEntry.created_at).where(LedgerEntry.seq == 1)).scalar()
+    return None if first is None else (0, _aware(first))
+
+
+def _due(
+    covered: tuple[int, datetime], size: int, every_entries: int, every_seconds: int, now: datetime
+) -> bool:
+    """Return True when a checkpoint may be due (``ledger.proofs.maybe_checkpoint`` decides)."""
+    done, since = covered
+    if size <= done:
+        return False
+    if every_entries > 0 and size - done >= every_entries:
+        return True
+    return every_seconds > 0 and (now - since).total_seconds() >= every_seconds
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

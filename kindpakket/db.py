@@ -4,13 +4,21 @@ Views and services never commit; the shell commits after a successful request (s
 below 500) and rolls back otherwise. On SQLite, write transactions begin with ``BEGIN
 IMMEDIATE`` so that ledger appends are serialised before they read; read-only requests
 (GET/HEAD) begin a plain deferred transaction so they never wait for the write lock.
+
+SQLite writers of one process queue on a lock per database file (``_WriterConnection``)
+instead of in SQLite's busy handler, whose sleeps grow to 100 ms per try and starve the
+unlucky: one thread per process waits in SQLite, polling every millisecond.
 """
 
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g
@@ -18,30 +26,118 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for the SQLite write lock in all
+_BEGIN_POLL_MS = 1  # SQLite busy wait per BEGIN IMMEDIATE try (another process writes)
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    """Return this process's writer lock for the SQLite file ``path``."""
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(path, threading.Lock())
+
+
+class _WriterConnection(sqlite3.Connection):
+    """A sqlite3 connection whose write transactions hold the process's writer lock.
+
+    ``begin_write`` takes the lock, then ``BEGIN IMMEDIATE`` (polling briefly while another
+    process writes); commit, rollback and close release it after SQLite has finished.
+    """
+
+    writer_lock: threading.Lock | None = None
+    _holds = False
+
+    def begin_write(self) -> None:
+        """Begin a write transaction: the process's lock first, then SQLite's."""
+        lock = self.writer_lock
+        if lock is None or self._holds:
+            self.execute("BEGIN IMMEDIATE")
+            return
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        self._holds = True
+        try:
+            self.execute(f"PRAGMA busy_timeout={_BEGIN_POLL_MS}")
+            while True:
+                try:
+                    self.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+            self.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._holds:
+            self._holds = False
+            if self.writer_lock is not None:
+                self.writer_lock.release()
+
+    def commit(self) -> None:
+        """Commit, then let the next writer of this process in."""
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        """Roll back, then let the next writer of this process in."""
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        """Close (SQLite rolls back an open transaction), releasing the lock."""
+        try:
+            super().close()
+        finally:
+            self._release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+            url,
+            connect_args={
+                "timeout": BUSY_TIMEOUT_MS / 1000,
+                "check_same_thread": False,
+                "factory": _WriterConnection,
+            },
+            **kwargs,
         )
+        database = engine.url.database or ""
+        lock = None if database in ("", ":memory:") else _writer_lock(str(Path(database).resolve()))
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
+            if isinstance(dbapi_conn, _WriterConnection):
+                dbapi_conn.writer_lock = lock
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged payment survives power loss
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA recursive_triggers=ON")
             cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+            raw = conn.connection.dbapi_connection
+            if not _write_intent.get():
+                conn.exec_driver_sql("BEGIN")
+            elif isinstance(raw, _WriterConnection):
+                raw.begin_write()
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -131,6 +227,19 @@ class Database:
             session = self.sessionmaker()
             g._kp_session = session
         return session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """Yield a session for reads made before the request's unit of work writes.
+
+        On SQLite a short read transaction of its own, so that a writing request does not
+        hold the write lock while it loads its user; elsewhere the request's own session.
+        """
+        if self.engine.dialect.name != "sqlite":
+            yield self.session
+            return
+        with read_only(), self.sessionmaker() as session:
+            yield session
 
     def discard(self) -> None:
         """Roll back the current request's work even though it ends in a 2xx-4xx answer."""

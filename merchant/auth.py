@@ -21,6 +21,7 @@ class ShopPrincipal(UserMixin):
     """The logged-in shop user as Flask-Login sees it."""
 
     def __init__(self, user: ShopUser) -> None:
+        self.row = user  # loaded once per request; the views reuse it without a query
         self.user_id = user.id
         self.id = f"shop_user:{user.id}"
         self.role = user.role
@@ -35,7 +36,10 @@ class ShopPrincipal(UserMixin):
 
 
 def _load(rest: str) -> ShopPrincipal | None:
-    user = db.session.get(ShopUser, int(rest)) if rest.isdigit() else None
+    if not rest.isdigit():
+        return None
+    with db.reader() as session:
+        user = session.get(ShopUser, int(rest))
     return ShopPrincipal(user) if user is not None and user.active else None
 
 
@@ -60,8 +64,14 @@ def me() -> ShopPrincipal:
 
 
 def current_shop_user(session: Session) -> ShopUser:
-    """Return the database row of the logged-in shop user."""
-    user = session.get(ShopUser, me().user_id)
+    """Return the database row of the logged-in shop user (the one loaded for the login)."""
+    principal = me()
+    row = getattr(principal, "row", None)
+    user = (
+        session.merge(row, load=False)
+        if isinstance(row, ShopUser)
+        else session.get(ShopUser, principal.user_id)
+    )
     if user is None or not user.active:
         raise DomainError("login_required", _l("Please log in first."), status=401)
     return user

@@ -8,14 +8,14 @@ keep every refusal with its code. A repeated idempotency key returns the first r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from ledger import store
-from ledger.errors import InsufficientBalance
+from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import LedgerHead
 from merchant.models import (
     Redemption,
@@ -37,6 +37,7 @@ from merchant.models import (
 )
 from wallet import services as wallet
 from wallet.models import Fund, Voucher
+from wallet.payments import verify_token_text
 
 LOCAL = ZoneInfo("Europe/Amsterdam")  # "open today" is the municipality's today
 MAX_KEY = 80
@@ -71,6 +72,7 @@ MESSAGES: dict[str, Any] = {
 }
 # HTTP status per refusal code not raised by the wallet.
 STATUS = {
+    "token_used": 409,
     "voucher_blocked": 409,
     "voucher_expired": 409,
     "fund_closed": 409,
@@ -177,36 +179,49 @@ def _redeem(
     now: datetime,
     skew: int,
 ) -> Payment:
-    shop = _shop_of(session, cashier)
+    _check_cashier(cashier)
     key = _check_key(key)
-    if (first := _by_key(session, shop.id, key)) is not None:
-        return _replay(session, first, amount)
     try:
-        nonce, voucher = _resolve(session, token, code, now, keyring, skew)
-    except DomainError as err:
-        if err.code == "token_used" and (first := _by_key(session, shop.id, key)):
-            return _replay(session, first, amount)  # a twin of this request just paid
+        nonce, voucher_id = _resolve(session, token, code, now, keyring, skew)
+    except DomainError:
+        # A repeat of an answered request returns the first result, even though its token
+        # is used or expired by now.
+        if (first := _by_key(session, cashier.shop_id, key)) is not None:
+            return _replay(session, first, amount)
         raise
-    state["voucher_id"] = voucher.id
-    voucher = _lock_voucher(session, voucher.id)
-    if (first := _by_key(session, shop.id, key)) is not None:
-        return _replay(session, first, amount)  # the twin finished while we waited
-    if _nonce_used(session, nonce):
-        raise refusal("token_used", voucher_id=voucher.id)
-    fund = session.get(Fund, voucher.fund_id)
-    assert fund is not None  # foreign key
-    _check_voucher(voucher)
-    _check_fund(fund, now)
-    _check_shop(session, shop, fund)
+    state["voucher_id"] = voucher_id
+    scene = _lock(session, voucher_id, cashier.shop_id)
+    seq = _next_seq(session)  # every payment queues here, so the check below sees all others
+    if (first := _seen(session, cashier.shop_id, key, nonce, voucher_id)) is not None:
+        return _replay(session, first, amount)  # a twin of this request paid while we waited
+    _check_voucher(scene)
+    _check_fund(scene, now)
+    _check_shop(scene)
     _check_amount(amount)
-    return _book(session, shop, cashier, voucher, fund, nonce, key, amount, now)
+    return _book(session, scene, cashier, nonce, key, amount, now, seq)
 
 
-def _shop_of(session: Session, cashier: ShopUser) -> Shop:
-    shop = session.get(Shop, cashier.shop_id)
-    if shop is None or not cashier.active or cashier.role not in ("owner", "cashier"):
+class Scene(NamedTuple):
+    """What a payment checks, read (and the voucher locked) in one query."""
+
+    voucher_id: int
+    voucher_status: str
+    fund_id: int
+    fund_status: str
+    period_start: date
+    period_end: date
+    categories: list[str] | None
+    show_balance_to_shop: bool
+    shop_id: int
+    shop_name: str
+    shop_status: str
+    shop_category: str
+    approval: str | None  # the shop's approval status for this fund
+
+
+def _check_cashier(cashier: ShopUser) -> None:
+    if not cashier.active or cashier.role not in ("owner", "cashier"):
         raise refusal("not_a_cashier")
-    return shop
 
 
 def _check_key(key: str) -> str:
@@ -223,15 +238,78 @@ def _resolve(
     now: datetime,
     keyring: Keyring,
     skew: int,
-) -> tuple[str, Voucher]:
+) -> tuple[str, int]:
+    """Return ``(nonce, voucher id)``; a scanned token is checked without the database."""
     if token:
-        payload, voucher = wallet.verify_payment_token(
-            session, token, now=now, keyring=keyring, skew=skew
-        )
-        return payload.nonce_hex, voucher
+        payload = verify_token_text(token, now=now, keyring=keyring, skew=skew)
+        return payload.nonce_hex, payload.voucher_id
     if code:
-        return wallet.resolve_payment_code(session, code, now=now, skew=skew)
+        nonce, voucher = wallet.resolve_payment_code(session, code, now=now, skew=skew)
+        return nonce, voucher.id
     raise refusal("missing_code")
+
+
+_VOUCHER = Voucher.__table__.c
+_FUND = Fund.__table__.c
+_SHOP = Shop.__table__.c
+_APPROVAL = ShopApproval.__table__.c
+_REDEMPTIONS = Redemption.__table__
+_SCENE = (
+    select(
+        _VOUCHER.id,
+        _VOUCHER.status,
+        _FUND.id,
+        _FUND.status,
+        _FUND.period_start,
+        _FUND.period_end,
+        _FUND.categories,
+        _FUND.show_balance_to_shop,
+        _SHOP.id,
+        _SHOP.name,
+        _SHOP.status,
+        _SHOP.category,
+        select(_APPROVAL.status)
+        .where(_APPROVAL.shop_id == bindparam("shop_id"), _APPROVAL.fund_id == _VOUCHER.fund_id)
+        .scalar_subquery(),
+    )
+    .join_from(Voucher.__table__, Fund.__table__, _FUND.id == _VOUCHER.fund_id)
+    .join(Shop.__table__, _SHOP.id == bindparam("shop_id"))
+    .where(_VOUCHER.id == bindparam("voucher_id"))
+    .with_for_update(of=Voucher.__table__)
+)
+_BY_KEY = select(_REDEMPTIONS).where(
+    _REDEMPTIONS.c.shop_id == bindparam("shop_id"),
+    _REDEMPTIONS.c.idempotency_key == bindparam("key"),
+)
+_SEEN = select(_REDEMPTIONS).where(
+    or_(
+        and_(
+            _REDEMPTIONS.c.shop_id == bindparam("shop_id"),
+            _REDEMPTIONS.c.idempotency_key == bindparam("key"),
+        ),
+        _REDEMPTIONS.c.nonce == bindparam("nonce"),
+    )
+)
+_HEAD_FOR_UPDATE = (
+    select(LedgerHead.__table__.c.seq).where(LedgerHead.__table__.c.id == 1).with_for_update()
+)
+_INSERT = _REDEMPTIONS.insert().returning(_REDEMPTIONS.c.id)
+
+
+def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
+    """Lock the voucher row and read it with its fund, the shop and the shop's approval.
+
+    PostgreSQL locks only the voucher row; on SQLite the write lock is already held. Core
+    statements on the session's connection: this is the hot path of every payment.
+    """
+    found = (
+        session.connection()
+        .execute(_SCENE, {"voucher_id": voucher_id, "shop_id": shop_id})
+        .one_or_none()
+    )
+    if found is None:
+        raise Refused("voucher_not_found", MESSAGES["voucher_not_found"], status=404)
+    return Scene(*found)
 
 
 def _lock_voucher(session: Session, voucher_id: int) -> Voucher:
@@ -244,49 +322,50 @@ def _lock_voucher(session: Session, voucher_id: int) -> Voucher:
     ).scalar_one()
 
 
-def _by_key(session: Session, shop_id: int, key: str) -> Redemption | None:
-    return session.execute(
-        select(Redemption).where(Redemption.shop_id == shop_id, Redemption.idempotency_key == key)
-    ).scalar_one_or_none()
+def _by_key(session: Session, shop_id: int, key: str) -> Row[Any] | None:
+    """Return the payment this shop made with this idempotency key, if any."""
+    return session.connection().execute(_BY_KEY, {"shop_id": shop_id, "key": key}).first()
 
 
-def _nonce_used(session: Session, nonce: str) -> bool:
-    return (
-        session.execute(select(Redemption.id).where(Redemption.nonce == nonce)).first() is not None
+def _seen(session: Session, shop_id: int, key: str, nonce: str, voucher_id: int) -> Row[Any] | None:
+    """Return the first payment of this request's key; refuse a used nonce (one query)."""
+    found = (
+        session.connection().execute(_SEEN, {"shop_id": shop_id, "key": key, "nonce": nonce}).all()
     )
+    for row in found:
+        if row.shop_id == shop_id and row.idempotency_key == key:
+            return row
+    if found:
+        raise refusal("token_used", voucher_id=voucher_id)
+    return None
 
 
-def _replay(session: Session, first: Redemption, amount: int) -> Payment:
+def _replay(session: Session, first: Row[Any], amount: int) -> Payment:
     if first.amount_cents != amount:
         raise refusal("idempotency_conflict", voucher_id=first.voucher_id)
     fund = session.get(Fund, first.fund_id)
-    return _payment(session, first, fund, replayed=True)
+    return _payment(session, first, fund is not None and fund.show_balance_to_shop, True)
 
 
-def _check_voucher(voucher: Voucher) -> None:
-    if voucher.status == "blocked":
-        raise refusal("voucher_blocked", voucher_id=voucher.id)
-    if voucher.status != "active":
-        raise refusal("voucher_expired", voucher_id=voucher.id)
+def _check_voucher(scene: Scene) -> None:
+    if scene.voucher_status == "blocked":
+        raise refusal("voucher_blocked", voucher_id=scene.voucher_id)
+    if scene.voucher_status != "active":
+        raise refusal("voucher_expired", voucher_id=scene.voucher_id)
 
 
-def _check_fund(fund: Fund, now: datetime) -> None:
+def _check_fund(scene: Scene, now: datetime) -> None:
     today = now.astimezone(LOCAL).date()
-    if fund.status != "open" or not fund.period_start <= today <= fund.period_end:
+    if scene.fund_status != "open" or not scene.period_start <= today <= scene.period_end:
         raise refusal("fund_closed")
 
 
-def _check_shop(session: Session, shop: Shop, fund: Fund) -> None:
-    status = session.execute(
-        select(ShopApproval.status).where(
-            ShopApproval.shop_id == shop.id, ShopApproval.fund_id == fund.id
-        )
-    ).scalar_one_or_none()
-    if shop.status == "suspended" or status == "suspended":
+def _check_shop(scene: Scene) -> None:
+    if scene.shop_status == "suspended" or scene.approval == "suspended":
         raise refusal("shop_suspended")
-    if status != "approved":
+    if scene.approval != "approved":
         raise refusal("merchant_not_approved")
-    if fund.categories and shop.category not in fund.categories:
+    if scene.categories and scene.shop_category not in scene.categories:
         raise refusal("category_not_allowed")
 
 
@@ -301,69 +380,86 @@ def _check_amount(amount: int) -> None:
 
 def _next_seq(session: Session) -> int:
     """Take the ledger's chain-head lock now and return the next entry's number."""
-    seq = session.execute(
-        select(LedgerHead.seq).where(LedgerHead.id == 1).with_for_update()
-    ).scalar_one()
-    return int(seq) + 1
+    return int(session.connection().execute(_HEAD_FOR_UPDATE).scalar_one()) + 1
 
 
 def _book(
     session: Session,
-    shop: Shop,
+    scene: Scene,
     cashier: ShopUser,
-    voucher: Voucher,
-    fund: Fund,
     nonce: str,
     key: str,
     amount: int,
     now: datetime,
+    seq: int,
 ) -> Payment:
-    payable = payable_account(shop.id, fund.id)
-    store.open_account(session, payable)  # idempotent; approval opened it already
-    seq = _next_seq(session)
+    """Append the ledger entry and store the redemption.
+
+    No savepoint: the key and the nonce were checked under the chain-head lock, which every
+    payment takes, so the UNIQUE constraints cannot fire here unless something is broken;
+    if they do, the refusal makes the shell roll the whole unit of work back.
+    """
+    payable = payable_account(scene.shop_id, scene.fund_id)
     receipt = receipt_number("B", seq)
     meta = {
-        "shop": shop.id,
-        "shop_name": shop.name,
+        "shop": scene.shop_id,
+        "shop_name": scene.shop_name,
         "receipt": receipt,
-        "voucher": voucher.id,
-        "fund": fund.id,
+        "voucher": scene.voucher_id,
+        "fund": scene.fund_id,
     }
+    postings = [(f"voucher:{scene.voucher_id}", -amount), (payable, amount)]
     try:
-        with session.begin_nested():
-            appended = store.append(
-                session, "redemption", [(voucher.account, -amount), (payable, amount)], meta=meta
-            )
-            if appended.seq != seq:  # pragma: no cover - the head lock makes this impossible
-                raise RuntimeError(f"ledger moved from {seq} to {appended.seq} under the lock")
-            row = Redemption(
-                shop_id=shop.id,
-                fund_id=fund.id,
-                voucher_id=voucher.id,
-                cashier_id=cashier.id,
-                amount_cents=amount,
-                refunded_cents=0,
-                nonce=nonce,
-                idempotency_key=key,
-                receipt_number=receipt,
-                ledger_seq=appended.seq,
-                entry_hash=appended.hash,
-                created_at=now,
-            )
-            session.add(row)
-            session.flush()  # UNIQUE(nonce) and UNIQUE(shop, key) are the backstop, here
+        try:
+            appended = store.append(session, "redemption", postings, meta=meta)
+        except UnknownAccount:  # approval opens the payable account; older shops may lack it
+            store.open_account(session, payable)
+            appended = store.append(session, "redemption", postings, meta=meta)
+        if appended.seq != seq:  # pragma: no cover - the head lock makes this impossible
+            raise RuntimeError(f"ledger moved from {seq} to {appended.seq} under the lock")
+        values = {
+            "shop_id": scene.shop_id,
+            "fund_id": scene.fund_id,
+            "voucher_id": scene.voucher_id,
+            "cashier_id": cashier.id,
+            "amount_cents": amount,
+            "refunded_cents": 0,
+            "nonce": nonce,
+            "idempotency_key": key,
+            "receipt_number": receipt,
+            "ledger_seq": appended.seq,
+            "entry_hash": appended.hash,
+            "created_at": now,
+        }
+        new_id = session.connection().execute(_INSERT, values).scalar_one()
     except InsufficientBalance as exc:
-        raise _insufficient(fund, voucher, exc.balance) from None
-    except IntegrityError:
-        if (first := _by_key(session, shop.id, key)) is not None:
-            return _replay(session, first, amount)
-        raise refusal("token_used", voucher_id=voucher.id) from None
-    return _payment(session, row, fund)
+        raise _insufficient(scene, exc.balance) from None
+    except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
+        raise refusal("token_used", voucher_id=scene.voucher_id) from None
+    return _payment(session, _Paid(id=new_id, **values), scene.show_balance_to_shop)
 
 
-def _insufficient(fund: Fund, voucher: Voucher, left: int) -> Refused:
-    if not fund.show_balance_to_shop:
-        return refusal("insufficient_balance", voucher_id=voucher.id)
+class _Paid(NamedTuple):
+    """A redemption row just inserted (the columns a Payment needs)."""
+
+    id: int
+    shop_id: int
+    fund_id: int
+    voucher_id: int
+    cashier_id: int
+    amount_cents: int
+    refunded_cents: int
+    nonce: str
+    idempotency_key: str
+    receipt_number: str
+    ledger_seq: int
+    entry_hash: str
+    created_at: datetime
+
+
+def _insufficient(scene: Scene, left: int) -> Refused:
+    if not scene.show_balance_to_shop:
+        return refusal("insufficient_balance", voucher_id=scene.voucher_id)
     lang = str(get_locale() or "nl") if has_request_context() else "nl"
     err = Refused(
         "insufficient_balance",
@@ -374,18 +470,13 @@ def _insufficient(fund: Fund, voucher: Voucher, left: int) -> Refused:
         status=409,
         balance_cents=left,
     )
-    err.voucher_id = voucher.id
+    err.voucher_id = scene.voucher_id
     return err
 
 
-def _payment(
-    session: Session, row: Redemption, fund: Fund | None, *, replayed: bool = False
-) -> Payment:
-    balance = (
-        store.balance(session, f"voucher:{row.voucher_id}")
-        if fund is not None and fund.show_balance_to_shop
-        else None
-    )
+def _payment(session: Session, row: Any, show_balance: bool, replayed: bool = False) -> Payment:
+    """Return the shop's view of a redemption row (with the balance when the fund shows it)."""
+    balance = store.balance(session, f"voucher:{row.voucher_id}") if show_balance else None
     return Payment(
         id=row.id,
         receipt_number=row.receipt_number,
@@ -444,7 +535,9 @@ def refund(
 ) -> RefundResult:
     """Give (part of) a payment back to the voucher; only the shop that was paid may."""
     now = now or datetime.now(UTC)
-    shop = _shop_of(session, cashier)
+    _check_cashier(cashier)
+    shop = session.get(Shop, cashier.shop_id)
+    assert shop is not None  # foreign key
     row = session.execute(
         select(Redemption)
         .where(Redemption.id == redemption_id)

@@ -200,6 +200,24 @@ def nonce_used(session: Session, nonce_hex: str) -> bool:
     return found is not None
 
 
+def verify_token_text(
+    text: str,
+    *,
+    now: datetime | int | None,
+    keyring: Keyring,
+    skew: int = tokens.DEFAULT_SKEW,
+) -> tokens.TokenPayload:
+    """Check a token's form, key, signature and time (no database), or raise a DomainError.
+
+    The caller must still refuse a used nonce (``token_used``) and a missing voucher; the
+    redemption does both in its own locked queries.
+    """
+    try:
+        return tokens.verify_token(text or "", key_lookup(keyring), _unix(now), skew)
+    except tokens.TokenError as err:
+        raise token_error(err.code) from None
+
+
 def verify_payment_token(
     session: Session,
     text: str,
@@ -214,10 +232,7 @@ def verify_payment_token(
     ``token_expired``, ``token_not_yet_valid``, ``token_used``, ``voucher_not_found``. The
     voucher's status, balance and fund are for the caller (the redemption) to check.
     """
-    try:
-        payload = tokens.verify_token(text or "", key_lookup(keyring), _unix(now), skew)
-    except tokens.TokenError as err:
-        raise token_error(err.code) from None
+    payload = verify_token_text(text, now=now, keyring=keyring, skew=skew)
     if nonce_used(session, payload.nonce_hex):
         raise token_error("token_used", status=409)
     voucher = session.get(Voucher, payload.voucher_id)
