@@ -8,7 +8,6 @@ proofs are lowercase hex; roots in notes are base64, as C2SP writes them.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -17,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from nacl.signing import SigningKey
 
+from kindpakket.appkeys import app_keyring
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from ledger import merkle, proofs, store
@@ -99,16 +99,9 @@ class ConsistencySchema(Schema):
 # --- keys ----------------------------------------------------------------------------------
 
 
-def _keyring() -> Any:
-    """Return the installation's keyring."""
-    from kindpakket.keys import Keyring
-
-    return Keyring(Path(current_app.config["KEY_DIR"]))
-
-
 def checkpoint_signer() -> tuple[str, SigningKey]:
     """Return ``(key name, signing key)`` for checkpoints, making a first key if needed."""
-    ring = _keyring()
+    ring = app_keyring()
     ring.ensure("checkpoint")
     _, key = ring.signing_key("checkpoint")
     return current_app.config["LEDGER_ORIGIN"], key
@@ -117,7 +110,7 @@ def checkpoint_signer() -> tuple[str, SigningKey]:
 def checkpoint_vkeys() -> list[str]:
     """Return every checkpoint key ever used (old ones too), as vkey strings."""
     origin = current_app.config["LEDGER_ORIGIN"]
-    return [vkey(origin, k.public_key) for k in _keyring().list() if k.purpose == "checkpoint"]
+    return [vkey(origin, k.public_key) for k in app_keyring().list() if k.purpose == "checkpoint"]
 
 
 def published_checkpoint_keys() -> list[dict[str, Any]]:
@@ -125,7 +118,7 @@ def published_checkpoint_keys() -> list[dict[str, Any]]:
     origin = current_app.config["LEDGER_ORIGIN"]
     return [
         {**k.public_dict(), "name": origin, "vkey": vkey(origin, k.public_key)}
-        for k in _keyring().list()
+        for k in app_keyring().list()
         if k.purpose == "checkpoint"
     ]
 

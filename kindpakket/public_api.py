@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
+from kindpakket.appkeys import app_keyring
 from kindpakket.db import db
 from ledger import store
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1", description="Public keys and ledger")
-
-
-def keyring() -> Any:
-    """Return the installation's keyring."""
-    from kindpakket.keys import Keyring
-
-    return Keyring(Path(current_app.config["KEY_DIR"]))
 
 
 @blp.route("/keys")
@@ -28,7 +20,7 @@ def keys() -> dict[str, Any]:
     from kindpakket.ledger_api import published_checkpoint_keys
 
     # Every checkpoint key ever used stays listed, so older checkpoints stay verifiable.
-    return {"keys": keyring().public_keys("token") + published_checkpoint_keys()}
+    return {"keys": app_keyring().public_keys("token") + published_checkpoint_keys()}
 
 
 @blp.route("/ledger/head")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
@@ -11,10 +10,10 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
-from kindpakket.keys import Keyring
 from kindpakket.money import format_euro
 from kindpakket.security import limiter
 from merchant import auth, redemptions, reports
@@ -23,15 +22,6 @@ from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, Refun
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
 ERRORS = "error: {error: {code, message}}"
 TYPED_CODE_LIMIT = "10 per minute"
-
-
-def keyring() -> Keyring:
-    """Return the app's keyring (one per app: it caches the parsed key list)."""
-    ring = current_app.extensions.get("merchant_keyring")
-    if ring is None:
-        ring = Keyring(Path(current_app.config["KEY_DIR"]))
-        current_app.extensions["merchant_keyring"] = ring
-    return ring
 
 
 def _lang() -> str:
@@ -100,7 +90,7 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
             code=data.get("code"),
             amount_cents=data["amount_cents"],
             idempotency_key=data["idempotency_key"],
-            keyring=keyring(),
+            keyring=app_keyring(),
             skew=int(current_app.config["TOKEN_CLOCK_SKEW_SECONDS"]),
         )
     except DomainError as err:

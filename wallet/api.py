@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
@@ -91,7 +92,7 @@ def token(voucher_id: int) -> dict[str, Any]:
     """Make a fresh signed payment QR code and numeric code (single use, short-lived)."""
     voucher = services.household_voucher(db.session, auth.household(), voucher_id)
     payment = services.issue_payment(
-        db.session, voucher, keyring=auth.keyring(), ttl=auth.token_ttl()
+        db.session, voucher, keyring=app_keyring(), ttl=auth.token_ttl()
     )
     return payment_json(payment, voucher.child.first_name)
 

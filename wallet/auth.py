@@ -7,7 +7,6 @@ request, because the loader no longer finds it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from flask import current_app, request
 from flask_login import UserMixin, current_user
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from kindpakket import auth
 from kindpakket.db import db
-from kindpakket.keys import Keyring
 from wallet.activation import PinPolicy, active_session
 from wallet.models import FamilySession, Household
 
@@ -86,15 +84,6 @@ def pin_policy() -> PinPolicy:
         max_attempts=int(current_app.config.get("PIN_MAX_ATTEMPTS", 5)),
         lockout_seconds=int(current_app.config.get("PIN_LOCKOUT_SECONDS", 900)),
     )
-
-
-def keyring() -> Keyring:
-    """Return the app's keyring (one per app, so private keys are read once)."""
-    ring = current_app.extensions.get("wallet_keyring")
-    if ring is None:
-        ring = Keyring(Path(current_app.config["KEY_DIR"]))
-        current_app.extensions["wallet_keyring"] = ring
-    return ring  # type: ignore[no-any-return]
 
 
 def token_ttl() -> int:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from kindpakket.keys import DEFAULT_OVERLAP_SECONDS, PURPOSES, KeyInfo, Keyring, KeyringError
+from kindpakket.appkeys import app_keyring
+from kindpakket.keys import (
+    DEFAULT_OVERLAP_SECONDS,
+    PURPOSES,
+    KeyInfo,
+    KeyringError,
+)
 
 PURPOSE = click.option(
     "--purpose",
@@ -23,10 +27,6 @@ PURPOSE = click.option(
     show_default=True,
     help="what the key signs",
 )
-
-
-def _ring() -> Keyring:
-    return Keyring(Path(current_app.config["KEY_DIR"]))
 
 
 def _line(info: KeyInfo, now: datetime) -> str:
@@ -52,7 +52,7 @@ def keys_group() -> None:
 def generate(purpose: str, force: bool) -> None:
     """Create a first signing key."""
     try:
-        info = _ring().generate(purpose, force=force)
+        info = app_keyring().generate(purpose, force=force)
     except KeyringError as err:
         _fail(err)
         return
@@ -72,7 +72,7 @@ def generate(purpose: str, force: bool) -> None:
 def rotate(purpose: str, overlap_seconds: int) -> None:
     """Make a new signing key; older keys keep verifying for the overlap."""
     try:
-        info = _ring().rotate(purpose, overlap_seconds)
+        info = app_keyring().rotate(purpose, overlap_seconds)
     except KeyringError as err:
         _fail(err)
         return
@@ -84,7 +84,7 @@ def rotate(purpose: str, overlap_seconds: int) -> None:
 def list_keys() -> None:
     """List every key: purpose, id, valid from, valid until, state (no private material)."""
     try:
-        keys = _ring().list()
+        keys = app_keyring().list()
     except KeyringError as err:
         _fail(err)
         return

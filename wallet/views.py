@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
@@ -57,7 +58,7 @@ def _moment(value: datetime) -> str:
 def init_app(app: Flask) -> None:
     """Create the app's keyring object once (private keys are then read once)."""
     with app.app_context():
-        auth.keyring()
+        app_keyring()
 
 
 def _is_family() -> bool:
@@ -165,7 +166,7 @@ def pay(voucher_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":  # without JavaScript: a code is made by the button
         _check_form(form)
         payment = services.issue_payment(
-            db.session, voucher, keyring=auth.keyring(), ttl=auth.token_ttl()
+            db.session, voucher, keyring=app_keyring(), ttl=auth.token_ttl()
         )
     return render_template("wallet/pay.html", card=card, payment=payment, form=form)
 

@@ -13,6 +13,7 @@ PLATFORM = {
     "money",
     "receipts",
     "ledger_api",
+    "appkeys",
     "config",
     "db",
     "auth",
