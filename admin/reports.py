@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, Subquery, case, cast, distinct, func, literal, select
+from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from admin import rollup
@@ -142,13 +142,12 @@ def _permille(part: int, whole: int) -> int:
 def fund_report(session: Session, fund: Fund, start: date, end: date) -> FundReport:
     """Compute the report of ``fund`` for the Dutch days ``start`` to ``end`` inclusive."""
     rollup.try_refresh(session)
-    days = rollup.day_rows(session)
-    flows = _fund_flows(session, days, fund, start, end)
-    shop_sums, shop_cum = _shop_sums(session, days, fund, start, end)
+    flows = _fund_flows(session, fund, start, end)
+    shop_sums, shop_cum = _shop_sums(session, fund, start, end)
     households, children = _population(session, fund)
     households_paid, children_paid = _uptake(session, fund, start, end)
     shops = _shop_lines(session, shop_sums)
-    by_day = _daily(session, days, fund, start, end)
+    by_day = _daily(session, fund, start, end)
     total = _totals(shop_sums)
     cum_vouchers = -sum(flows[k][1] for k in VOUCHER_FLOWS) - shop_cum
     return FundReport(
@@ -175,25 +174,26 @@ def fund_report(session: Session, fund: Fund, start: date, end: date) -> FundRep
     )
 
 
-def _fund_flows(
-    session: Session, days: Subquery, fund: Fund, start: date, end: date
-) -> dict[str, tuple[int, int]]:
+def _fund_flows(session: Session, fund: Fund, start: date, end: date) -> dict[str, tuple[int, int]]:
     """Return kind -> (sum in period, sum up to ``end``) of the fund account's postings."""
-    in_period = days.c.day >= start
     fund_account = select(LedgerAccount.id).where(LedgerAccount.name == fund.account)
-    rows = session.execute(
-        select(
-            days.c.kind,
-            func.sum(case((in_period, days.c.amount), else_=0)),
-            func.sum(days.c.amount),
+
+    def query(days: Any) -> Any:
+        return (
+            select(
+                days.c.kind,
+                func.sum(case((days.c.day >= start, days.c.amount), else_=0)),
+                func.sum(days.c.amount),
+            )
+            .where(
+                days.c.account_id.in_(fund_account),
+                days.c.day <= end,
+                days.c.kind.in_(VOUCHER_FLOWS),
+            )
+            .group_by(days.c.kind)
         )
-        .where(
-            days.c.account_id.in_(fund_account),
-            days.c.day <= end,
-            days.c.kind.in_(VOUCHER_FLOWS),
-        )
-        .group_by(days.c.kind)
-    )
+
+    rows = rollup.summed(session, query, keys=1)
     out = dict.fromkeys(VOUCHER_FLOWS, (0, 0))
     out.update({str(k): (int(a or 0), int(b or 0)) for k, a, b in rows})
     return out
@@ -220,26 +220,30 @@ def payable_ids(fund_id: int) -> Any:
 
 
 def _shop_sums(
-    session: Session, days: Subquery, fund: Fund, start: date, end: date
+    session: Session, fund: Fund, start: date, end: date
 ) -> tuple[dict[tuple[int, str], tuple[int, int]], int]:
     """Return (shop, kind) -> (count, sum) in the period, and the sum of all up to ``end``."""
     accounts = payable_accounts(session, fund.id)
-    in_period = days.c.day >= start
-    rows = session.execute(
-        select(
-            days.c.account_id,
-            days.c.kind,
-            func.sum(case((in_period, days.c.postings), else_=0)),
-            func.sum(case((in_period, days.c.amount), else_=0)),
-            func.sum(days.c.amount),
+
+    def query(days: Any) -> Any:
+        in_period = days.c.day >= start
+        return (
+            select(
+                days.c.account_id,
+                days.c.kind,
+                func.sum(case((in_period, days.c.postings), else_=0)),
+                func.sum(case((in_period, days.c.amount), else_=0)),
+                func.sum(days.c.amount),
+            )
+            .where(
+                days.c.account_id.in_(payable_ids(fund.id)),
+                days.c.day <= end,
+                days.c.kind.in_(SHOP_FLOWS),
+            )
+            .group_by(days.c.account_id, days.c.kind)
         )
-        .where(
-            days.c.account_id.in_(payable_ids(fund.id)),
-            days.c.day <= end,
-            days.c.kind.in_(SHOP_FLOWS),
-        )
-        .group_by(days.c.account_id, days.c.kind)
-    )
+
+    rows = rollup.summed(session, query, keys=2)
     sums: dict[tuple[int, str], tuple[int, int]] = {}
     cumulative = 0
     for account_id, kind, count, amount, everything in rows:
@@ -296,19 +300,23 @@ def _by_category(shops: Iterable[ShopLine]) -> list[GroupLine]:
 
 
 def _daily(
-    session: Session, days: Subquery, fund: Fund, start: date, end: date
+    session: Session, fund: Fund, start: date, end: date
 ) -> dict[date, tuple[int, int, int]]:
     """Return Dutch day -> (payments, paid, refunded) of the fund's shops in the period."""
-    rows = session.execute(
-        select(days.c.day, days.c.kind, func.sum(days.c.postings), func.sum(days.c.amount))
-        .where(
-            days.c.account_id.in_(payable_ids(fund.id)),
-            days.c.day >= start,
-            days.c.day <= end,
-            days.c.kind.in_(SHOP_FLOWS),
+
+    def query(days: Any) -> Any:
+        return (
+            select(days.c.day, days.c.kind, func.sum(days.c.postings), func.sum(days.c.amount))
+            .where(
+                days.c.account_id.in_(payable_ids(fund.id)),
+                days.c.day >= start,
+                days.c.day <= end,
+                days.c.kind.in_(SHOP_FLOWS),
+            )
+            .group_by(days.c.day, days.c.kind)
         )
-        .group_by(days.c.day, days.c.kind)
-    )
+
+    rows = rollup.summed(session, query, keys=2)
     out: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
     for day, kind, count, amount in rows:
         d = out[_as_date(day)]
@@ -353,16 +361,19 @@ def _population(session: Session, fund: Fund) -> tuple[int, int]:
 
 def _uptake(session: Session, fund: Fund, start: date, end: date) -> tuple[int, int]:
     """Return the households and children whose voucher paid in a shop in the period."""
-    days = rollup.voucher_day_rows(session)
-    paid = select(days.c.account_id).where(days.c.day >= start, days.c.day <= end)
-    names = select(LedgerAccount.name).where(LedgerAccount.id.in_(paid))
     account = literal("voucher:") + cast(Voucher.id, String)
-    households, children = session.execute(
-        select(func.count(distinct(Child.household_id)), func.count(Child.id))
-        .join(Voucher, Voucher.child_id == Child.id)
-        .where(Voucher.fund_id == fund.id, account.in_(names))
-    ).one()
-    return int(households), int(children)
+
+    def query(days: Any) -> Any:
+        paid = select(days.c.account_id).where(days.c.day >= start, days.c.day <= end)
+        names = select(LedgerAccount.name).where(LedgerAccount.id.in_(paid))
+        return (
+            select(Voucher.id, Child.household_id)
+            .join(Child, Voucher.child_id == Child.id)
+            .where(Voucher.fund_id == fund.id, account.in_(names))
+        )
+
+    paid = rollup.voucher_summed(session, query)  # (voucher, household) with a payment
+    return len({household for _, household in paid}), len(paid)
 
 
 def default_period(fund: Fund) -> tuple[date, date]:

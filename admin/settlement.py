@@ -70,18 +70,21 @@ class Owed:
 def owed(session: Session, fund: Fund, until: date) -> list[Owed]:
     """Return every shop's open balance for ``fund`` up to the end of ``until`` (Dutch day)."""
     accounts = payable_accounts(session, fund.id)
-    days = rollup.day_rows(session)
-    counted = or_(and_(days.c.kind.in_(DATED), days.c.day <= until), days.c.kind.in_(PAYOUTS))
-    is_payment = and_(days.c.kind == "redemption", days.c.day <= until)
-    rows = session.execute(
-        select(
-            days.c.account_id,
-            func.sum(case((counted, days.c.amount), else_=0)),
-            func.sum(case((is_payment, days.c.postings), else_=0)),
+
+    def query(days: Any) -> Any:
+        counted = or_(and_(days.c.kind.in_(DATED), days.c.day <= until), days.c.kind.in_(PAYOUTS))
+        is_payment = and_(days.c.kind == "redemption", days.c.day <= until)
+        return (
+            select(
+                days.c.account_id,
+                func.sum(case((counted, days.c.amount), else_=0)),
+                func.sum(case((is_payment, days.c.postings), else_=0)),
+            )
+            .where(days.c.account_id.in_(payable_ids(fund.id)), days.c.kind.in_(DATED + PAYOUTS))
+            .group_by(days.c.account_id)
         )
-        .where(days.c.account_id.in_(payable_ids(fund.id)), days.c.kind.in_(DATED + PAYOUTS))
-        .group_by(days.c.account_id)
-    ).all()
+
+    rows = rollup.summed(session, query, keys=1)
     paid_counts = dict(
         session.execute(
             select(Payout.shop_id, func.sum(Payout.payment_count))

@@ -7,7 +7,7 @@ import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from admin import closing, exports, reports, rollup, settlement
@@ -261,3 +261,30 @@ def test_rollup_and_ledger_tail_give_the_same_report(session: Session, monkeypat
     assert fresh == stale
     assert rollup.refresh(session) == store.head(session)[0]  # nothing new: no change
     assert reports.fund_report(session, fund, fund.period_start, reports.today()) == fresh
+
+
+def test_fresh_rollup_reads_no_ledger_postings(session: Session) -> None:
+    world = w.seed(session)
+    w.generate(session, world, payments=10)
+    session.commit()
+    fund = world.fund
+    rollup.refresh(session)
+    session.commit()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = reports.fund_report(session, fund, fund.period_start, reports.today())
+        owed = settlement.owed(session, fund, reports.today())
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "ledger_postings" in s]
+    sums = _ledger_sums(session, fund.id)
+    assert report.payments == sums["payments"] and report.paid_cents == sums["redemption"]
+    by_shop = {o.shop_id: o.cents for o in owed}
+    for shop in world.shops:
+        assert by_shop.get(shop.id, 0) == store.balance(session, payable_account(shop.id, fund.id))

@@ -1,14 +1,14 @@
 """settlement and reports: daily rollup of ledger postings for reports and settlement.
 
-Revision ID: 0007_settlement
-Revises: 0006_proofs
+Revision ID: 0003_report_rollup
+Revises: 0002_programme
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007_settlement"
-down_revision = "0006_proofs"
+revision = "0003_report_rollup"
+down_revision = "0002_programme"
 branch_labels = None
 depends_on = None
 
