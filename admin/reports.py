@@ -24,6 +24,7 @@ from admin import rollup
 from admin.exports import Cents, Permille, Table
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from merchant.models import Shop
+from merchant.services import CATEGORIES
 from wallet.models import Child, Fund, Household, Voucher
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -275,7 +276,7 @@ def _shop_lines(session: Session, sums: dict[tuple[int, str], tuple[int, int]]) 
             ShopLine(
                 shop_id,
                 shop.name if shop else f"#{shop_id}",
-                shop.category if shop else "",
+                str(CATEGORIES.get(shop.category, shop.category)) if shop else "",
                 paid[0],
                 paid[1],
                 refunded[0],

@@ -197,7 +197,7 @@ def test_cli_report_csv_and_xlsx(session: Session, rcli, tmp_path) -> None:  # t
     today = reports.today().isoformat()
     out = rcli("report", str(world.fund.id), "--from", today, "--to", today, "--table", "shops")
     assert out.exit_code == 0, out.output
-    assert "Fietsenwinkel De Spaak;bicycles;1;12,50;0,00;12,50" in out.output
+    assert "Fietsenwinkel De Spaak;Fietsen;1;12,50;0,00;12,50" in out.output
     target = tmp_path / "r.xlsx"
     made = rcli("report", str(world.fund.id), "--format", "xlsx", "-o", str(target))
     assert made.exit_code == 0 and target.read_bytes()[:2] == b"PK"
