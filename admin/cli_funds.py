@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import funds, importer, issuance
+from admin import csvimport, funds, importer, issuance
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
@@ -26,7 +26,7 @@ ACTOR = "cli"
 
 def _date(value: str, option: str) -> date:
     """Parse a date option (YYYY-MM-DD or DD-MM-YYYY)."""
-    day = importer.parse_date(value)
+    day = csvimport.parse_date(value)
     if day is None:
         raise click.BadParameter(f"ongeldige datum / invalid date: {value!r}", param_hint=option)
     return day

@@ -27,7 +27,7 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from admin import auth, funds, importer, issuance
+from admin import auth, csvimport, funds, importer, issuance
 from admin import letters as letter_pdf
 from kindpakket.auth import require_role
 from kindpakket.db import db
@@ -62,7 +62,7 @@ def _helpers() -> dict[str, Any]:
         "euro": lambda cents: format_euro(int(cents), lang),
         "day": lambda d: letter_pdf.format_date(d, lang),
         "is_administrator": getattr(auth.me(), "role", None) == "administrator",
-        "column_label": lambda key: importer.column_name(key, lang),
+        "column_label": lambda key: csvimport.column_name(key, lang),
         "change_label": lambda kind: CHANGE_LABELS.get(kind, kind),
     }
 
@@ -250,7 +250,7 @@ def import_page(fund_id: int):  # type: ignore[no-untyped-def]
     """Upload a CSV file of eligible children and preview what the import will change."""
     fund = auth.tenant_fund(db.session, fund_id)
     form = UploadForm()
-    context: dict[str, Any] = {"fund": fund, "form": form, "columns": importer.COLUMNS}
+    context: dict[str, Any] = {"fund": fund, "form": form, "columns": csvimport.COLUMNS}
     if request.method == "GET":
         return render_template("admin/funds/import.html", **context)
     if auth.me().role != "administrator":

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session
 
-from admin import funds, importer
+from admin import csvimport, funds, importer
 from bench.common import fresh_database, pg_available, row
 from ledger import store
 from ledger.models import LedgerEntry
@@ -89,7 +89,7 @@ def _import(engine: Engine, fund_id: int, data: bytes) -> tuple[float, importer.
     return time.perf_counter() - started, summary
 
 
-def _baseline(engine: Engine, rows: list[importer.ImportRow]) -> float:
+def _baseline(engine: Engine, rows: list[csvimport.ImportRow]) -> float:
     """Insert the same rows with a plain Core executemany and commit; return seconds."""
     meta = MetaData()
     table = Table(
@@ -137,7 +137,7 @@ def run(kind: str, children: int, data: bytes) -> None:
     with fresh_database(kind, name="kp_bench_import") as engine:
         fund_id = _fund(engine, children)
         started = time.perf_counter()
-        parsed = importer.parse_csv(data, reference_date=START)
+        parsed = csvimport.parse_csv(data, reference_date=START)
         parse_s = time.perf_counter() - started
         assert not parsed.errors, parsed.errors[:3]
         baseline_s = _baseline(engine, parsed.rows)

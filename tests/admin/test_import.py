@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import funds, importer, issuance
+from admin import csvimport, funds, importer, issuance
 from admin.models import ImportRun
 from kindpakket.audit import AuditEvent
 from ledger import store
@@ -19,11 +19,11 @@ from wallet.models import Child, Fund, Household, Voucher
 REF = date(2026, 1, 1)
 
 
-def parse(data: bytes) -> importer.ParseResult:
-    return importer.parse_csv(data, reference_date=REF)
+def parse(data: bytes) -> csvimport.ParseResult:
+    return csvimport.parse_csv(data, reference_date=REF)
 
 
-def codes(result: importer.ParseResult) -> list[tuple[int | None, str | None, str]]:
+def codes(result: csvimport.ParseResult) -> list[tuple[int | None, str | None, str]]:
     return [(e.line, e.column, e.code) for e in result.errors]
 
 

@@ -1,0 +1,344 @@
+"""Read and check a CSV file of eligible households and children; touches no database.
+
+``parse_csv`` decodes the file, finds the columns (Dutch or English names), checks every
+row and returns the rows plus errors with line, column, code and Dutch and English text.
+:mod:`admin.importer` then plans and applies the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: English key, Dutch name, other accepted spellings, limits."""
+
+    key: str
+    dutch: str
+    aliases: tuple[str, ...]
+    required: bool
+    max_len: int
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("household_ref", "huishouden_ref", ("household", "huishouden"), True, 64),
+    Column("parent_name", "naam_ouder", ("parent", "ouder"), True, 160),
+    Column("address", "adres", ("street", "straat"), True, 200),
+    Column("postcode", "postcode", ("postal_code", "zip"), True, 16),
+    Column("city", "woonplaats", ("plaats", "town"), True, 80),
+    Column("email", "e_mail", ("e_mail_address", "emailadres", "e_mailadres"), False, 200),
+    Column("phone", "telefoon", ("telephone", "telefoonnummer"), False, 40),
+    Column("child_ref", "kind_ref", ("child", "kind"), True, 64),
+    Column("child_first_name", "voornaam_kind", ("first_name", "voornaam"), True, 80),
+    Column("birth_date", "geboortedatum", ("date_of_birth", "dob"), True, 10),
+)
+BY_KEY = {c.key: c for c in COLUMNS}
+_TEXT_COLUMNS = tuple(c for c in COLUMNS if c.key != "birth_date")
+_LOOKUP = {name: c.key for c in COLUMNS for name in (c.key, c.dutch, *c.aliases)}
+HOUSEHOLD_FIELDS = ("parent_name", "address", "postcode", "city", "email", "phone")
+
+# code -> (English, Dutch); {placeholders} come from RowError.params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "not_utf8": ("the file is not UTF-8 text", "het bestand is geen UTF-8-tekst"),
+    "empty_file": ("the file has no rows", "het bestand heeft geen regels"),
+    "unknown_column": ("unknown column {name!r}", "onbekende kolom {name!r}"),
+    "duplicate_column": ("column appears twice", "kolom staat er twee keer in"),
+    "missing_column": ("required column is missing", "verplichte kolom ontbreekt"),
+    "field_count": (
+        "{found} fields, expected {expected}",
+        "{found} velden, verwacht {expected}",
+    ),
+    "missing_field": ("required field is empty", "verplicht veld is leeg"),
+    "too_long": ("longer than {max} characters", "langer dan {max} tekens"),
+    "invalid_date": (
+        "invalid date (use YYYY-MM-DD or DD-MM-YYYY)",
+        "ongeldige datum (gebruik JJJJ-MM-DD of DD-MM-JJJJ)",
+    ),
+    "born_after_reference_date": (
+        "child born after the reference date {ref}",
+        "kind geboren na de peildatum {ref}",
+    ),
+    "invalid_email": ("invalid e-mail address", "ongeldig e-mailadres"),
+    "invalid_phone": ("invalid phone number", "ongeldig telefoonnummer"),
+    "duplicate_child": (
+        "child {ref!r} is already on line {first}",
+        "kind {ref!r} staat al op regel {first}",
+    ),
+    "household_conflict": (
+        "differs from line {first} of the same household",
+        "wijkt af van regel {first} van hetzelfde huishouden",
+    ),
+    "child_in_other_household": (
+        "child {ref!r} belongs to household {known!r}; moving is not supported",
+        "kind {ref!r} hoort bij huishouden {known!r}; verhuizen kan niet via import",
+    ),
+    "fund_balance_too_low": (
+        "the fund holds {available}; this import needs {needed}",
+        "het fonds bevat {available}; deze import heeft {needed} nodig",
+    ),
+    "fund_closed": ("the fund is closed", "het fonds is gesloten"),
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in the file: line (1 = header; None = whole file), column, code."""
+
+    line: int | None
+    column: str | None
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, language: str = "nl") -> str:
+        """Return the reason alone, in Dutch or English."""
+        english, dutch = MESSAGES[self.code]
+        return (dutch if language == "nl" else english).format(**self.params)
+
+    def text(self, language: str = "nl") -> str:
+        """Return "regel 4, kolom geboortedatum: ongeldige datum" (or English)."""
+        where: list[str] = []
+        if self.line is not None:
+            where.append(f"{'regel' if language == 'nl' else 'line'} {self.line}")
+        if self.column is not None:
+            name = column_name(self.column, language)
+            where.append(f"{'kolom' if language == 'nl' else 'column'} {name}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message(language)}" if prefix else self.message(language)
+
+    def both(self) -> str:
+        """Return the Dutch and English text joined by " / " (CLI output)."""
+        return f"{self.text('nl')} / {self.text('en')}"
+
+
+def column_name(key: str, language: str) -> str:
+    """Return a column's header name in ``language`` (unknown keys as they are)."""
+    column = BY_KEY.get(key)
+    if column is None:
+        return key
+    return column.dutch if language == "nl" else column.key
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One valid row of the file."""
+
+    line: int
+    household_ref: str
+    parent_name: str
+    address: str
+    postcode: str
+    city: str
+    email: str | None
+    phone: str | None
+    child_ref: str
+    child_first_name: str
+    birth_date: date
+
+    def household_values(self) -> dict[str, Any]:
+        """Return the household fields of this row."""
+        return {name: getattr(self, name) for name in HOUSEHOLD_FIELDS}
+
+
+@dataclass
+class ParseResult:
+    """What ``parse_csv`` found: valid rows, errors, and the delimiter it chose."""
+
+    rows: list[ImportRow]
+    errors: list[RowError]
+    delimiter: str
+    line_count: int
+
+
+# --------------------------------------------------------------------------- parsing
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+_NL_POSTCODE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
+
+
+def normalise_header(name: str) -> str:
+    """Return a header cell as a lookup key: lower case, underscores for spaces and dashes."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def parse_date(text: str) -> date | None:
+    """Return the date for "2019-03-01" or "01-03-2019" (also / or .), else None."""
+    text = text.strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    match = _ISO.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _DUTCH.match(text)
+        if not match:
+            return None
+        day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Return ";" or "," (or a tab), whichever the header line uses most."""
+    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ";"
+
+
+def decode(data: bytes) -> str | None:
+    """Return the file as text without a BOM, or None when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_csv(data: bytes, *, reference_date: date, max_errors: int = 500) -> ParseResult:
+    """Decode, read and validate a CSV file; return valid rows and every error found."""
+    text = decode(data)
+    if text is None:
+        return ParseResult([], [RowError(None, None, "not_utf8")], ";", 0)
+    first_line = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None or not any(cell.strip() for cell in header):
+        return ParseResult([], [RowError(None, None, "empty_file")], delimiter, 0)
+    keys, errors = _read_header(header)
+    rows: list[ImportRow] = []
+    if errors:
+        return ParseResult(rows, errors, delimiter, 1)
+    checker = _RowChecker(reference_date)
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are allowed
+        line = reader.line_num
+        if len(cells) != len(keys):
+            errors.append(
+                RowError(line, None, "field_count", {"found": len(cells), "expected": len(keys)})
+            )
+            continue
+        row, row_errors = checker.check(line, dict(zip(keys, cells, strict=True)))
+        errors.extend(row_errors)
+        if row is not None:
+            rows.append(row)
+        if len(errors) >= max_errors:
+            break
+    if not rows and not errors:
+        errors.append(RowError(None, None, "empty_file"))
+    return ParseResult(rows, errors, delimiter, reader.line_num)
+
+
+def _read_header(header: Sequence[str]) -> tuple[list[str], list[RowError]]:
+    """Map header cells to column keys; report unknown, doubled and missing columns."""
+    keys: list[str] = []
+    errors: list[RowError] = []
+    for cell in header:
+        key = _LOOKUP.get(normalise_header(cell))
+        if key is None:
+            errors.append(RowError(1, cell.strip(), "unknown_column", {"name": cell.strip()}))
+            keys.append("")
+        elif key in keys:
+            errors.append(RowError(1, key, "duplicate_column"))
+            keys.append("")
+        else:
+            keys.append(key)
+    for column in COLUMNS:
+        if column.required and column.key not in keys:
+            errors.append(RowError(1, column.key, "missing_column"))
+    return keys, errors
+
+
+def _check_text(line: int, column: Column, values: dict[str, str]) -> RowError | None:
+    """Return the first problem with one text field, or None."""
+    value = values.get(column.key, "")
+    if not value:
+        return RowError(line, column.key, "missing_field") if column.required else None
+    if len(value) > column.max_len:
+        return RowError(line, column.key, "too_long", {"max": column.max_len})
+    if column.key == "email" and not _EMAIL.match(value):
+        return RowError(line, column.key, "invalid_email")
+    if column.key == "phone" and not _PHONE.match(value):
+        return RowError(line, column.key, "invalid_phone")
+    return None
+
+
+class _RowChecker:
+    """Validate rows one by one, remembering children and households seen earlier."""
+
+    def __init__(self, reference_date: date) -> None:
+        self.reference_date = reference_date
+        self.children: dict[str, int] = {}  # child_ref -> first line
+        self.households: dict[str, ImportRow] = {}  # household_ref -> first row
+
+    def check(self, line: int, raw: dict[str, str]) -> tuple[ImportRow | None, list[RowError]]:
+        """Return the row (or None) and its errors."""
+        values = {k: " ".join(v.split()) for k, v in raw.items() if k}
+        errors = [e for c in _TEXT_COLUMNS if (e := _check_text(line, c, values)) is not None]
+        birth = self._birth_date(line, values.get("birth_date", ""), errors)
+        if errors or birth is None:
+            return None, errors
+        row = ImportRow(
+            line=line,
+            household_ref=values["household_ref"],
+            parent_name=values["parent_name"],
+            address=values["address"],
+            postcode=normalise_postcode(values["postcode"]),
+            city=values["city"],
+            email=values.get("email") or None,
+            phone=values.get("phone") or None,
+            child_ref=values["child_ref"],
+            child_first_name=values["child_first_name"],
+            birth_date=birth,
+        )
+        return self._check_across_rows(row)
+
+    def _birth_date(self, line: int, value: str, errors: list[RowError]) -> date | None:
+        """Return the birth date, or None after adding its problem to ``errors``."""
+        if not value:
+            errors.append(RowError(line, "birth_date", "missing_field"))
+            return None
+        born = parse_date(value)
+        if born is None:
+            errors.append(RowError(line, "birth_date", "invalid_date"))
+        elif born > self.reference_date:
+            params = {"ref": self.reference_date.isoformat()}
+            errors.append(RowError(line, "birth_date", "born_after_reference_date", params))
+            return None
+        return born
+
+    def _check_across_rows(self, row: ImportRow) -> tuple[ImportRow | None, list[RowError]]:
+        """Refuse a child seen before and a household whose details differ between rows."""
+        first = self.children.get(row.child_ref)
+        if first is not None:
+            params = {"ref": row.child_ref, "first": first}
+            return None, [RowError(row.line, "child_ref", "duplicate_child", params)]
+        self.children[row.child_ref] = row.line
+        earlier = self.households.setdefault(row.household_ref, row)
+        for name in HOUSEHOLD_FIELDS:
+            if getattr(earlier, name) != getattr(row, name):
+                return None, [
+                    RowError(row.line, name, "household_conflict", {"first": earlier.line})
+                ]
+        return row, []
+
+
+def normalise_postcode(text: str) -> str:
+    """Write a Dutch postcode as "1234 AB"; leave other postcodes as they are."""
+    match = _NL_POSTCODE.match(text.strip())
+    return f"{match.group(1)} {match.group(2).upper()}" if match else text.strip()
