@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import xlsxwriter
+
+from kindpakket import spreadsheet
+from kindpakket.money import euros_text
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,6 @@ class Table:
     rows: Sequence[Sequence[Cell]] = field(default_factory=list)
 
 
-def euros_text(cents: int, decimal: str = ",") -> str:
-    """Return cents as a plain number with two decimals, e.g. 123456 -> "1234,56"."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{sign}{euros}{decimal}{rest:02d}"
-
-
 def _csv_cell(cell: Cell, decimal: str) -> str:
     if cell is None:
         return ""
@@ -62,16 +57,15 @@ def _csv_cell(cell: Cell, decimal: str) -> str:
 
 def csv_bytes(tables: Sequence[Table], *, decimal: str = ",") -> bytes:
     """Return the tables as one CSV file; several tables are separated by a title line."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    rows: list[Sequence[object]] = []
     for index, table in enumerate(tables):
         if len(tables) > 1:
             if index:
-                writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows([_csv_cell(c, decimal) for c in row] for row in table.rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+                rows.append([])
+            rows.append([table.title])
+        rows.append(table.headers)
+        rows.extend([_csv_cell(c, decimal) for c in row] for row in table.rows)
+    return spreadsheet.csv_bytes(rows)
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:

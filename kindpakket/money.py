@@ -47,3 +47,10 @@ def format_euro(cents: int, language: str = "nl") -> str:
     if language == "nl":
         return f"€ {sign}{grouped.replace(',', '.')},{rest:02d}"
     return f"{sign}€{grouped}.{rest:02d}"
+
+
+def euros_text(cents: int, decimal: str = ",") -> str:
+    """Return cents as a plain number for spreadsheets, e.g. 123456 -> "1234,56"."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}{euros}{decimal}{rest:02d}"

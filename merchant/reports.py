@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kindpakket import spreadsheet
+from kindpakket.money import euros_text
 from ledger.models import LedgerAccount, LedgerBalance, LedgerEntry, LedgerPosting
 from merchant.models import Redemption, Refund, ShopUser
 from merchant.redemptions import LOCAL
@@ -145,28 +145,23 @@ def totals(session: Session, shop_id: int, start: date | None, end: date | None)
 
 def csv_bytes(rows: list[Line], labels: dict[str, str]) -> bytes:
     """Return the lines as CSV for Dutch Excel: semicolons, UTF-8 with BOM, comma decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([labels[k] for k in ("date", "kind", "amount", "receipt", "cashier", "fund")])
-    for line in rows:
-        euros, cents = divmod(abs(line.amount_cents), 100)
-        sign = "-" if line.amount_cents < 0 else ""
-        writer.writerow(
-            [
-                line.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S"),
-                labels[line.kind],
-                f"{sign}{euros},{cents:02d}",
-                line.receipt_number,
-                _safe(line.cashier),
-                line.fund_id,
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _safe(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    header = [labels[k] for k in ("date", "kind", "amount", "receipt", "cashier", "fund")]
+    return spreadsheet.csv_bytes(
+        [
+            header,
+            *(
+                [
+                    line.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S"),
+                    labels[line.kind],
+                    euros_text(line.amount_cents),
+                    line.receipt_number,
+                    line.cashier,
+                    line.fund_id,
+                ]
+                for line in rows
+            ),
+        ]
+    )
 
 
 def _aware(value: datetime) -> datetime:

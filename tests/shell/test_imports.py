@@ -14,6 +14,7 @@ PLATFORM = {
     "receipts",
     "ledger_api",
     "appkeys",
+    "spreadsheet",
     "config",
     "db",
     "auth",
