@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from admin import funds
 from tests import factories as f
+from tests.admin.workload import login
 
 HEADER = (
     "huishouden_ref;naam_ouder;adres;postcode;woonplaats;e_mail;telefoon;"
@@ -91,12 +92,6 @@ def world(engine: Engine) -> World:
 def funds_app(app: Flask) -> Flask:
     """The app (the fund pages are registered by the factory)."""
     return app
-
-
-def login(client: FlaskClient, email: str = "beheer@voorbeeld.example") -> None:
-    """Log a staff member in through the login page."""
-    response = client.post("/admin/login", data={"email": email, "password": f.PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 @pytest.fixture
