@@ -2,16 +2,26 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench translations clean
+.PHONY: demo test lint bench translations lock clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in requirements.lock (tested, with hashes); the project itself
+# goes in without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# Upgrade the pinned versions on purpose: re-resolve pyproject.toml, then run `make test`.
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+		--strip-extras --extra test --all-build-deps --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/kindpakket demo
@@ -32,4 +42,4 @@ translations: $(STAMP)
 	$(BIN)/python -m kindpakket.i18n_catalog compile
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock instance .pytest_cache .mypy_cache .ruff_cache

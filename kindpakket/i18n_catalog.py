@@ -16,7 +16,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +71,22 @@ def compiled_bytes() -> bytes:
     out = io.BytesIO()
     write_mo(out, fragments())
     return out.getvalue()
+
+
+def messages(catalog: Catalog) -> dict[object, object]:
+    """Return the translations of ``catalog`` by msgid, without the header entry.
+
+    The header carries the Babel version that wrote it ("Generated-By"), which is no part of
+    the meaning: comparing these dicts tells whether a compiled file is current whatever
+    Babel release compiled it.
+    """
+    return {m.id: m.string for m in catalog if m.id}
+
+
+def compiled_messages(path: Path = MO_PATH) -> dict[object, object]:
+    """Return the translations in the compiled ``.mo`` file at ``path``."""
+    with path.open("rb") as fh:
+        return messages(read_mo(fh))
 
 
 def compile_catalog() -> Path:
