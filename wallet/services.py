@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.receipts import receipt_link
 from ledger import store
 from ledger.encoding import decode
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
@@ -149,7 +150,8 @@ def history(session: Session, household: Household) -> list[dict[str, Any]]:
                 "receipt": str(meta.get("receipt") or ""),
                 "amount_cents": amount,  # negative for a payment, positive for a refund
                 "at": _parse_timestamp(entry.timestamp),
-                "receipt_url": f"/receipt/{int(seq)}",
+                # The family's copy: the link shows amount, shop and time to whoever holds it.
+                "receipt_url": receipt_link(int(seq), str(entry_hash), "family"),
             }
         )
     return items
