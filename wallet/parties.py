@@ -1,4 +1,4 @@
-"""Whether the logged-in family is a party to a ledger entry (one of its vouchers is in it)."""
+"""The family as a party to ledger entries: its own receipt links, and who counts as it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kindpakket.receipts import receipt_link
 from wallet.auth import FamilyPrincipal
 from wallet.models import Child, Voucher
 
@@ -28,3 +29,8 @@ def family_party(session: Session, principal: Any, accounts: frozenset[str]) -> 
         .limit(1)
     ).first()
     return "family" if mine is not None else None
+
+
+def family_receipt_link(seq: int, entry_hash: str) -> str:
+    """Return the family's copy of a receipt link: whoever holds it sees amount, shop, time."""
+    return receipt_link(seq, entry_hash, "family")
