@@ -20,6 +20,7 @@ from merchant.models import Shop
 from tests import factories as fx
 from tests.admin.workload import pay
 from tests.browser import kit
+from tests.browser.test_accessibility import AXE_URL_PATH, _serve_axe, axe_violations
 from tests.ledger.test_proofs import grow
 from wallet.models import Fund, Voucher
 
@@ -152,6 +153,8 @@ def test_familys_link_proves_amount_and_shop_from_the_hashed_bytes(paid: Paid) -
         assert page.get_attribute("#history", "data-state") == "first"
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
         assert errors == []
+        page.route(f"{paid.base}{AXE_URL_PATH}", _serve_axe)
+        assert axe_violations(page, paid.base) == []  # with the proven contents shown
 
 
 def test_the_public_page_proves_the_hash_only(paid: Paid) -> None:
@@ -216,6 +219,8 @@ def test_a_rewritten_ledger_is_called_out(paid: Paid) -> None:
         warning = page.get_by_role("alert")
         assert "The ledger was rewritten since your last visit." in warning.inner_text()
         assert "ledger_rewritten" in text and page.is_hidden("#contents")
+        page.route(f"{paid.base}{AXE_URL_PATH}", _serve_axe)
+        assert axe_violations(page, paid.base) == []  # with the warning shown
     with kit.browser_page() as page:  # and in Dutch
         check(page, paid.base + paid.link)
         page.evaluate(
