@@ -153,6 +153,8 @@ def test_familys_link_proves_amount_and_shop_from_the_hashed_bytes(paid: Paid) -
         assert page.get_attribute("#history", "data-state") == "first"
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
         assert errors == []
+        english = page.get_attribute("nav.lang a", "href") or ""
+        assert "party=family" in english and "lang=en" in english and "t=" in english
         page.route(f"{paid.base}{AXE_URL_PATH}", _serve_axe)
         assert axe_violations(page, paid.base) == []  # with the proven contents shown
 

@@ -224,4 +224,11 @@ async function check() {
   }
 }
 
+// The language links keep the receipt link's hash, party and token (base.html drops them).
+for (const link of document.querySelectorAll("nav.lang a[href^='?lang=']")) {
+  const url = new URL(window.location.href);
+  url.searchParams.set("lang", new URLSearchParams(link.getAttribute("href")).get("lang"));
+  link.setAttribute("href", url.pathname + url.search);
+}
+
 button.addEventListener("click", check);
