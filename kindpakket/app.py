@@ -53,15 +53,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from admin import api as admin_api
     from admin import views as admin_views
+    from admin.parties import municipality_party
     from kindpakket import ledger_api, public_api, receipts
     from merchant import api as merchant_api
     from merchant import views as merchant_views
+    from merchant.parties import shop_party
     from wallet import api as wallet_api
     from wallet import views as wallet_views
+    from wallet.parties import family_party
 
     for module in (public_api, ledger_api, wallet_api, merchant_api, admin_api):
         api.register_blueprint(module.blp)
     app.register_blueprint(receipts.bp)
+    receipts.init_parties(app, (family_party, shop_party, municipality_party))
     for module in (wallet_views, merchant_views, admin_views):
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):

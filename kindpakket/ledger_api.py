@@ -1,13 +1,15 @@
 """Public, read-only ledger API under /api/v1/ledger: checkpoints, entries and their proofs.
 
-Anyone may fetch a signed checkpoint, the public part of an entry (sequence number, hash,
-kind, time and postings on pseudonymous accounts; never the metadata), an inclusion proof
-of an entry against a tree size, and a consistency proof between two sizes. Hashes in
-proofs are lowercase hex; roots in notes are base64, as C2SP writes them.
+Anyone may fetch a signed checkpoint, an entry's number and hash, an inclusion proof of an
+entry against a tree size, and a consistency proof between two sizes. Only a party to an
+entry (see :mod:`kindpakket.receipts`) also gets the exact bytes that were hashed; amounts,
+accounts, kinds and times per entry are never public. Hashes in proofs are lowercase hex;
+roots in notes are base64, as C2SP writes them.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import current_app
@@ -19,8 +21,10 @@ from nacl.signing import SigningKey
 from kindpakket.appkeys import app_keyring
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.receipts import LINK_PARTIES, reader_party, receipt_link, verify_url
 from ledger import merkle, proofs, store
 from ledger.checkpoint import vkey
+from ledger.encoding import decode
 
 blp = Blueprint(
     "ledger_api",
@@ -41,23 +45,30 @@ class CheckpointSchema(Schema):
     created_at = fields.DateTime()
 
 
-class PostingSchema(Schema):
-    """One leg of an entry."""
+class EntryArgs(Schema):
+    """A receipt link's right to read the entry's bytes (optional)."""
 
-    account = fields.String(metadata={"description": "pseudonymous account id"})
-    amount = fields.Integer(metadata={"description": "cents, negative = taken"})
+    party = fields.String(
+        validate=validate.OneOf(LINK_PARTIES), metadata={"description": "family | shop"}
+    )
+    t = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "receipt link token"}
+    )
 
 
 class EntrySchema(Schema):
-    """The public part of an entry."""
+    """An entry: number and hash for everyone; the hashed bytes for its parties."""
 
     seq = fields.Integer()
-    hash = fields.String()
-    kind = fields.String()
-    timestamp = fields.String()
-    amount = fields.Integer(metadata={"description": "cents moved (sum of the credits)"})
-    postings = fields.List(fields.Nested(PostingSchema))
+    hash = fields.String(metadata={"description": "SHA-256 of the entry's bytes, hex"})
     verify_url = fields.String()
+    party = fields.String(
+        metadata={"description": "only for a party: family | shop | municipality"}
+    )
+    entry_bytes = fields.String(
+        data_key="bytes",
+        metadata={"description": "only for a party: the exact bytes that were hashed, base64"},
+    )
 
 
 class ProofArgs(Schema):
@@ -136,19 +147,25 @@ def checkpoint_json(cp: proofs.StoredCheckpoint) -> dict[str, Any]:
     }
 
 
-def entry_json(entry: store.Appended) -> dict[str, Any]:
-    """Return the public part of an entry (no metadata, no idempotency key)."""
-    from kindpakket.receipts import verify_url
-
+def entry_json(seq: int, entry_hash: str, data: bytes, party: str | None) -> dict[str, Any]:
+    """Return what ``party`` (None: the public) may read of an entry."""
+    if party is None:
+        return {"seq": seq, "hash": entry_hash, "verify_url": verify_url(seq, entry_hash)}
     return {
-        "seq": entry.seq,
-        "hash": entry.hash,
-        "kind": entry.kind,
-        "timestamp": entry.timestamp,
-        "amount": sum(p.amount for p in entry.postings if p.amount > 0),
-        "postings": [{"account": p.account, "amount": p.amount} for p in entry.postings],
-        "verify_url": verify_url(entry.seq, entry.hash),
+        "seq": seq,
+        "hash": entry_hash,
+        "verify_url": receipt_link(seq, entry_hash, party if party in LINK_PARTIES else None),
+        "party": party,
+        "entry_bytes": base64.b64encode(data).decode(),
     }
+
+
+def _accounts(data: bytes) -> frozenset[str]:
+    """Return the account names of an entry's bytes (none when they do not decode)."""
+    try:
+        return frozenset(p.account for p in decode(data).postings)
+    except (ValueError, TypeError, KeyError):
+        return frozenset()
 
 
 def _not_found(code: str, message: Any) -> DomainError:
@@ -199,14 +216,25 @@ def checkpoint_by_size(size: int) -> dict[str, Any]:
 
 
 @blp.route("/entries/<int:seq>")
+@blp.arguments(EntryArgs, location="query")
 @blp.response(200, EntrySchema)
 @blp.doc(security=[])
-def entry(seq: int) -> dict[str, Any]:
-    """Return the public part of entry ``seq``."""
-    found = store.get_entry(db.session, seq)
+def entry(args: dict[str, Any], seq: int) -> Any:
+    """Return entry ``seq``: number and hash; also its hashed bytes for a party to it.
+
+    A party is the logged-in family, shop or municipality staff of the entry, or whoever
+    holds a receipt link (``party`` and ``t`` from the link).
+    """
+    found = store.get_entry_bytes(db.session, seq)
     if found is None:
         raise _not_found("no_entry", _l("There is no ledger entry with this number."))
-    return entry_json(found)
+    entry_hash, data = found
+    party = reader_party(
+        db.session, seq, entry_hash, _accounts(data), args.get("party"), args.get("t")
+    )
+    # Who may read depends on the cookie and the link: no shared cache may keep an answer.
+    headers = {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+    return entry_json(seq, entry_hash, data, party), 200, headers
 
 
 @blp.route("/entries/<int:seq>/proof")

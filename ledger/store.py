@@ -327,6 +327,22 @@ def get_entry(session: Session, seq: int) -> Appended | None:
     )
 
 
+def get_entry_bytes(session: Session, seq: int) -> tuple[str, bytes] | None:
+    """Return ``(hash, the exact bytes that were hashed)`` of entry ``seq``, or None.
+
+    Args:
+        session: a transaction.
+        seq: 1-based sequence number.
+
+    Returns:
+        The stored hash (hex) and body, or None.
+    """
+    row = session.execute(
+        select(_entries.c.hash, _entries.c.body).where(_entries.c.seq == seq)
+    ).one_or_none()
+    return None if row is None else (str(row.hash), bytes(row.body))
+
+
 def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
     """Write ``(account id, balance, last seq)`` rows to the balance table."""
     if conn.dialect.name == "postgresql":

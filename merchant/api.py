@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_babel import get_locale
 from flask_login import current_user
@@ -15,6 +15,7 @@ from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
+from kindpakket.receipts import receipt_link
 from kindpakket.security import limiter
 from merchant import auth, redemptions, reports
 from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
@@ -51,7 +52,7 @@ def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
         "refunded_cents": payment.refunded_cents,
         "ledger_seq": payment.ledger_seq,
         "entry_hash": payment.entry_hash,
-        "verify_url": url_for("receipts.receipt", seq=payment.ledger_seq, hash=payment.entry_hash),
+        "verify_url": receipt_link(payment.ledger_seq, payment.entry_hash, "shop"),
         "created_at": payment.created_at,
         "balance_cents": payment.balance_cents,
         "balance": None
@@ -73,7 +74,7 @@ def refund_json(made: redemptions.RefundResult) -> dict[str, Any]:
         "refundable_cents": made.refundable_cents,
         "ledger_seq": made.ledger_seq,
         "entry_hash": made.entry_hash,
-        "verify_url": url_for("receipts.receipt", seq=made.ledger_seq, hash=made.entry_hash),
+        "verify_url": receipt_link(made.ledger_seq, made.entry_hash, "shop"),
         "created_at": made.created_at,
         "replayed": made.replayed,
     }

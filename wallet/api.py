@@ -18,6 +18,7 @@ from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
 from kindpakket.security import limiter
 from wallet import auth, services
+from wallet.parties import family_receipt_link
 from wallet.schemas import (
     DeviceListSchema,
     HistorySchema,
@@ -140,7 +141,7 @@ def unblock(body: dict[str, str], voucher_id: int) -> Any:
 @blp.response(200, HistorySchema)
 def history() -> dict[str, Any]:
     """List the payments and refunds of every child, newest first."""
-    return {"items": services.history(db.session, auth.household())}
+    return {"items": services.history(db.session, auth.household(), family_receipt_link)}
 
 
 @blp.route("/sessions")

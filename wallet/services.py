@@ -7,6 +7,7 @@ family sees: budgets, history (read from the ledger), and blocking a voucher.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.receipts import verify_url
 from ledger import store
 from ledger.encoding import decode
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
@@ -115,11 +117,17 @@ def voucher_view(session: Session, voucher: Voucher) -> dict[str, Any]:
     }
 
 
-def history(session: Session, household: Household) -> list[dict[str, Any]]:
+def history(
+    session: Session,
+    household: Household,
+    receipt_url: Callable[[int, str], str] = verify_url,
+) -> list[dict[str, Any]]:
     """Return the payments and refunds of the household's vouchers, newest first.
 
     Read from the ledger (kinds ``redemption`` and ``refund``); the entry meta names the shop
-    and the receipt, so no merchant table is needed.
+    and the receipt, so no merchant table is needed. ``receipt_url(seq, hash)`` makes each
+    receipt link: the pages pass the family's own (``wallet.parties.family_receipt_link``),
+    which shows amount, shop and time; the default is the public one (hash and proof only).
     """
     vouchers = {v.account: v for v in household_vouchers(session, household)}
     if not vouchers:
@@ -149,7 +157,7 @@ def history(session: Session, household: Household) -> list[dict[str, Any]]:
                 "receipt": str(meta.get("receipt") or ""),
                 "amount_cents": amount,  # negative for a payment, positive for a refund
                 "at": _parse_timestamp(entry.timestamp),
-                "receipt_url": f"/receipt/{int(seq)}",
+                "receipt_url": receipt_url(int(seq), str(entry_hash)),
             }
         )
     return items

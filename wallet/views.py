@@ -19,6 +19,7 @@ from kindpakket.money import format_euro
 from kindpakket.security import limiter
 from wallet import auth, services
 from wallet.forms import ActivateForm, ButtonForm, LoginForm, PinForm
+from wallet.parties import family_receipt_link
 
 bp = Blueprint(
     "wallet",
@@ -175,7 +176,7 @@ def pay(voucher_id: int):  # type: ignore[no-untyped-def]
 @require_role(auth.ROLE)
 def history():  # type: ignore[no-untyped-def]
     """Show the payments and refunds of every child."""
-    items = services.history(db.session, auth.household())
+    items = services.history(db.session, auth.household(), family_receipt_link)
     return render_template("wallet/history.html", items=items)
 
 

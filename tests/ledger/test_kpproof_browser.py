@@ -253,3 +253,62 @@ def test_receipts_in_the_browser(kp_page: Any) -> None:
         "unknown key": "unknown_key",
         "wrong origin": "wrong_origin",
     }
+
+
+def consistency_case(old: int, new: int) -> dict[str, Any]:
+    """Return the JSON-able consistency case from ``old`` to ``new`` leaves."""
+    return {
+        "old": old,
+        "new": new,
+        "oldRoot": list(TREE.root(old)),
+        "newRoot": list(TREE.root(new)),
+        "proof": [h.hex() for h in TREE.consistency_proof(old, new)],
+    }
+
+
+VERIFY_CONSISTENCY = """const out = {};
+   for (const [k, c] of Object.entries(arg)) {
+     out[k] = await kp.verifyConsistency(c.old, c.new, new Uint8Array(c.oldRoot),
+                                         new Uint8Array(c.newRoot), c.proof);
+   }
+   return out;"""
+
+
+def test_every_python_consistency_proof_verifies_in_the_browser(kp_page: Any) -> None:
+    n = len(ENTRIES)
+    cases = {f"{m}-{k}": consistency_case(m, k) for k in range(1, n + 1) for m in range(1, k + 1)}
+    assert run(kp_page, VERIFY_CONSISTENCY, cases) == dict.fromkeys(cases, True)
+
+
+def test_corrupted_consistency_proofs_refused_in_the_browser(kp_page: Any) -> None:
+    c = consistency_case(6, 13)
+    flipped = list(c["proof"])
+    flipped[0] = ("0" if flipped[0][0] != "0" else "1") + flipped[0][1:]
+    forked = MemoryTree([leaf_hash(e) for e in [*ENTRIES[:3], b"\x07" * 32, *ENTRIES[4:]]])
+    variants = {
+        "bit flip": {**c, "proof": flipped},
+        "other old root": {**c, "oldRoot": list(TREE.root(5))},
+        "other new root": {**c, "newRoot": list(TREE.root(12))},
+        "extra hash": {**c, "proof": [*c["proof"], c["proof"][0]]},
+        "missing hash": {**c, "proof": c["proof"][:-1]},
+        "shrinking": {**c, "old": 13, "new": 6},
+        "same size, other root": {**consistency_case(6, 6), "newRoot": list(TREE.root(7))},
+        # The server rewrote entry 4 after the browser kept the 6-entry checkpoint.
+        "rewritten": {**c, "newRoot": list(forked.root(13))},
+    }
+    assert run(kp_page, VERIFY_CONSISTENCY, variants) == dict.fromkeys(variants, False)
+
+
+def test_other_signers_are_named_and_do_not_break_the_check(kp_page: Any) -> None:
+    cp = Checkpoint(ORIGIN, 7, TREE.root(7))
+    note = ckpt.sign_checkpoint(cp, ORIGIN, OLD_KEY)
+    witness = "witness.example/w1 " + base64.b64encode(bytes(range(76))).decode()
+    cosigned = note + f"\u2014 {witness}\n"
+    got = run(
+        kp_page,
+        """const cp = await kp.verifyCheckpoint(arg.note, arg.keys, {origin: arg.origin});
+           return [cp.size, await kp.otherSigners(arg.note, arg.keys),
+                   await kp.otherSigners(arg.plain, arg.keys)];""",
+        {"note": cosigned, "plain": note, "keys": [vk(OLD_KEY)], "origin": ORIGIN},
+    )
+    assert got == [7, ["witness.example/w1"], []]

@@ -63,8 +63,8 @@ def test_history_lists_payments_and_refunds_of_this_family_only(
     assert oldest["kind"] == "redemption" and oldest["amount_cents"] == -1250
     assert oldest["shop_name"] == "Fietsenwinkel De Spaak" and oldest["receipt"] == "R-1"
     assert oldest["child_first_name"] == "Anouk" and oldest["voucher_id"] == voucher.id
-    assert oldest["receipt_url"] == f"/receipt/{first}"
     assert oldest["entry_hash"] == store.get_entry(session, first).hash
+    assert oldest["receipt_url"] == f"/receipt/{first}?hash={oldest['entry_hash']}"
     assert oldest["at"].tzinfo is not None
     theirs = services.history(session, world.other)
     assert [i["receipt"] for i in theirs] == ["R-9"]

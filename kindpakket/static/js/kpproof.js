@@ -8,7 +8,8 @@
 // Errors are thrown as KpProofError with a fixed `code`, the same codes as the Python side:
 //   bad_size, index_out_of_range, bad_hash, bad_proof_length, root_mismatch   (proofs)
 //   bad_format, bad_key, unknown_key, bad_signature, wrong_origin            (checkpoints)
-// verifyInclusion() returns a boolean; verifyReceipt() returns {ok, code, ...}.
+// verifyInclusion() and verifyConsistency() return a boolean; verifyReceipt() returns
+// {ok, code, ...}; checkConsistency() throws.
 
 const SIG_PREFIX = "\u2014 ";
 const ALG_ED25519 = 0x01;
@@ -173,6 +174,87 @@ export async function verifyInclusion(entryHashHex, index, size, proofHexList, r
   }
 }
 
+/** Number of hashes in the consistency proof from `oldSize` to `newSize` leaves. */
+export function consistencyProofLength(oldSize, newSize) {
+  const m = BigInt(oldSize);
+  const n = BigInt(newSize);
+  if (m === 0n || m === n) return 0;
+  const index = m - 1n;
+  const inner = bitLength(index ^ (n - 1n));
+  const border = popCount(index >> BigInt(inner));
+  const shift = bitLength(m & -m) - 1;
+  const seed = m === 1n << BigInt(shift) ? 0 : 1;
+  return seed + (inner - shift) + border;
+}
+
+/**
+ * Check a consistency proof per RFC 9162 section 2.1.4.2; throw KpProofError on failure.
+ * The tree of `newSize` leaves with root `newRoot` must extend the tree of `oldSize` leaves
+ * with root `oldRoot`. Edge cases as ledger/merkle.py: from size 0 the proof is empty; at
+ * equal sizes the proof is empty and the roots are equal.
+ */
+export async function checkConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
+  const m = toBigInt(oldSize, "bad_size", "old size");
+  const n = toBigInt(newSize, "bad_size", "new size");
+  if (m < 0n || n < m) throw new KpProofError("bad_size", `cannot go from ${m} to ${n}`);
+  const first = asHash(oldRoot, "old root");
+  const second = asHash(newRoot, "new root");
+  if (!Array.isArray(proof)) throw new KpProofError("bad_hash", "proof is not a list");
+  const path = proof.map((p) => asHash(p, "proof element"));
+  if (path.length !== consistencyProofLength(m, n)) {
+    throw new KpProofError("bad_proof_length", "consistency proof has the wrong length");
+  }
+  if (m === 0n) return;
+  if (m === n) {
+    if (!equalBytes(first, second)) {
+      throw new KpProofError("root_mismatch", "same size but different roots");
+    }
+    return;
+  }
+  if ((m & (m - 1n)) === 0n) path.unshift(first);
+  let fn = m - 1n;
+  let sn = n - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) throw new KpProofError("bad_proof_length", "consistency proof is too long");
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) throw new KpProofError("bad_proof_length", "consistency proof is too short");
+  if (!equalBytes(fr, first)) {
+    throw new KpProofError("root_mismatch", "consistency proof does not lead to the old root");
+  }
+  if (!equalBytes(sr, second)) {
+    throw new KpProofError("root_mismatch", "consistency proof does not lead to the new root");
+  }
+}
+
+/** True when `proof` shows the `newSize` tree extends the `oldSize` tree (see above). */
+export async function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
+  try {
+    await checkConsistency(oldSize, newSize, oldRoot, newRoot, proof);
+    return true;
+  } catch (err) {
+    if (err instanceof KpProofError) return false;
+    throw err;
+  }
+}
+
 function checkLine(line, what) {
   // eslint-disable-next-line no-control-regex
   if (!line || /[\u0000-\u001f\u007f]/.test(line)) {
@@ -293,6 +375,25 @@ export async function verifyNote(noteText, publicKeys) {
   }
   if (!verified) throw new KpProofError("unknown_key", "no signature by a known key");
   return body;
+}
+
+/**
+ * Return the key names of the note's signatures that are not by one of `publicKeys` (e.g.
+ * witness cosignatures), in order, each once. Nothing about them is verified here.
+ */
+export async function otherSigners(noteText, publicKeys) {
+  const { signatures } = splitNote(noteText);
+  const keys = (publicKeys ?? []).map(normaliseKey);
+  const names = [];
+  for (const sig of signatures) {
+    let known = false;
+    for (const key of keys) {
+      if (key.name !== null && key.name !== sig.keyName) continue;
+      if (equalBytes(await keyId(sig.keyName, key.raw), sig.keyId)) known = true;
+    }
+    if (!known && !names.includes(sig.keyName)) names.push(sig.keyName);
+  }
+  return names;
 }
 
 async function ed25519Verify(publicKey, signature, message) {
