@@ -53,13 +53,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from admin import api as admin_api
     from admin import views as admin_views
-    from kindpakket import ledger_api, public_api, receipts
+    from kindpakket import ledger_api, public_api, receipts, witness_api
     from merchant import api as merchant_api
     from merchant import views as merchant_views
     from wallet import api as wallet_api
     from wallet import views as wallet_views
 
-    for module in (public_api, ledger_api, wallet_api, merchant_api, admin_api):
+    for module in (public_api, ledger_api, witness_api, wallet_api, merchant_api, admin_api):
         api.register_blueprint(module.blp)
     app.register_blueprint(receipts.bp)
     for module in (wallet_views, merchant_views, admin_views):
