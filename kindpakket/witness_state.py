@@ -118,8 +118,16 @@ def load_state(path: Path) -> WitnessState:
         raise StateError(f"state file {path} is not JSON: {exc}") from None
 
 
-def save_state(path: Path, state: WitnessState) -> None:
-    """Write the state atomically and durably (temporary file, fsync, rename), mode 0600."""
+def save_state(path: Path, state: WitnessState, *, durable: bool = True) -> None:
+    """Write the state atomically (temporary file, rename), mode 0600.
+
+    Args:
+        path: the state file.
+        state: what to write.
+        durable: fsync the file and its directory before returning (needed before a
+            cosignature leaves; not for the "published" marker, whose loss only repeats an
+            idempotent POST).
+    """
     path = path.resolve()
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
@@ -127,11 +135,14 @@ def save_state(path: Path, state: WitnessState) -> None:
             json.dump(state.to_json(), fh, indent=2)
             fh.write("\n")
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -277,5 +288,5 @@ def witness_round(path: Path, client: LedgerClient, now: int | None = None) -> R
         state = replace(state, view=new_view)
         save_state(path, state)  # persist before the cosignature leaves this process
         client.publish(cp.size, co.line())
-        save_state(path, replace(state, published_size=cp.size))
+        save_state(path, replace(state, published_size=cp.size), durable=False)
         return RoundResult("cosigned", cp.size, co.line())
