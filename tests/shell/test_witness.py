@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -275,6 +276,13 @@ def test_endpoint_takes_trusted_cosignatures_and_refuses_the_rest(
     assert again.get_json()["created"] is False
     assert again.get_json()["signed_at"] == now  # the first one is kept
     assert note_at(app, 4).endswith(good.line() + "\n")
+    # A database owner swapping in a forged cosignature is caught by `ledger verify`.
+    with engine_of(app).begin() as conn:
+        conn.execute(text("UPDATE ledger_cosignatures SET line = :l"), {"l": forged})
+    verify = app.test_cli_runner().invoke(
+        main, ["ledger", "verify"], obj=ScriptInfo(create_app=lambda: app)
+    )
+    assert verify.exit_code == 1 and f"cosignature by {W_NAME} of size 4" in verify.stderr
     engine_of(app).dispose()
 
 
