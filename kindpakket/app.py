@@ -54,7 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     from admin import api as admin_api
     from admin import views as admin_views
     from admin.parties import municipality_party
-    from kindpakket import ledger_api, public_api, receipts
+    from kindpakket import ledger_api, public_api, receipts, witness_api
     from merchant import api as merchant_api
     from merchant import views as merchant_views
     from merchant.parties import shop_party
@@ -62,7 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from wallet import views as wallet_views
     from wallet.parties import family_party
 
-    for module in (public_api, ledger_api, wallet_api, merchant_api, admin_api):
+    for module in (public_api, ledger_api, witness_api, wallet_api, merchant_api, admin_api):
         api.register_blueprint(module.blp)
     app.register_blueprint(receipts.bp)
     receipts.init_parties(app, (family_party, shop_party, municipality_party))

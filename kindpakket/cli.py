@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
+from kindpakket.witness_cli import witness_group
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -36,6 +37,7 @@ def db_upgrade() -> None:
 
 
 main.add_command(ledger_group)
+main.add_command(witness_group)  # needs no app and no database
 
 
 def _register_package_commands() -> None:

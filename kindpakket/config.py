@@ -27,6 +27,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "PIN_MAX_ATTEMPTS": (5, int),
     "PIN_LOCKOUT_SECONDS": (900, int),
     "MUNICIPALITY_NAME": ("Gemeente Voorbeeld", str),
+    # Trusted witnesses: their cosignature vkeys, separated by commas or spaces.
+    "WITNESS_VKEYS": ((), lambda v: v),
 }
 
 
@@ -37,6 +39,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = os.environ.get(PREFIX + name)
         settings[name] = parse(raw) if raw is not None else default
     settings.update(overrides or {})
+    settings["WITNESS_VKEYS"] = witness_vkeys(settings["WITNESS_VKEYS"])
     instance = Path(settings["INSTANCE_DIR"]).resolve()
     settings["INSTANCE_DIR"] = str(instance)
     if not settings["DATABASE_URL"]:
@@ -48,6 +51,19 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _instance_secret(instance)
     return settings
+
+
+def witness_vkeys(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Return the witness vkeys of a setting, refusing any that does not parse."""
+    from ledger.witness import WitnessError, parse_cosigner_vkey
+
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    for item in items:
+        try:
+            parse_cosigner_vkey(item)
+        except WitnessError as exc:
+            raise ValueError(f"{PREFIX}WITNESS_VKEYS: {item!r}: {exc.message}") from None
+    return tuple(items)
 
 
 def normalise_database_url(url: str) -> str:

@@ -41,7 +41,7 @@ class CheckpointSchema(Schema):
 
     size = fields.Integer(metadata={"description": "tree size (number of entries)"})
     root = fields.String(metadata={"description": "Merkle root, base64"})
-    note = fields.String(metadata={"description": "C2SP signed note"})
+    note = fields.String(metadata={"description": "C2SP signed note, with witness cosignatures"})
     created_at = fields.DateTime()
 
 
@@ -138,11 +138,13 @@ def published_checkpoint_keys() -> list[dict[str, Any]]:
 
 
 def checkpoint_json(cp: proofs.StoredCheckpoint) -> dict[str, Any]:
-    """Return the JSON of a stored checkpoint."""
+    """Return the JSON of a stored checkpoint, its note with the witnesses' cosignatures."""
+    from ledger.cosign_store import cosigned_note
+
     return {
         "size": cp.size,
         "root": proofs.b64(cp.root),
-        "note": cp.note,
+        "note": cosigned_note(db.session, cp),
         "created_at": cp.created_at,
     }
 

@@ -90,6 +90,29 @@ def _verify_database(note: str | None, vkeys: tuple[str, ...]) -> None:
         f"OK: {report.entries} entries, {len(report.balances)} accounts, "
         f"{cps.checkpoints} checkpoints, head {report.head_hash[:16]}…"
     )
+    _verify_witnesses()
+
+
+def _verify_witnesses() -> None:
+    """Re-check stored cosignatures and say which witnesses co-signed the latest checkpoint."""
+    from datetime import UTC, datetime
+
+    from kindpakket.witness_api import witness_keys
+    from ledger.cosign_store import check_cosignatures
+
+    with read_only(), db.transaction() as session:
+        found = check_cosignatures(session, witness_keys())
+    if found.problem:
+        _fail("witnesses", f"{found.checked} good cosignatures", found.problem)
+    for name, signed_at in found.cosigners:
+        when = datetime.fromtimestamp(signed_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(f"witness {name} co-signed checkpoint {found.latest_size} at {when}")
+    if found.latest_size is not None and not found.cosigners:
+        click.echo(
+            f"WARNING: no witness co-signed the latest checkpoint ({found.latest_size}); "
+            "a rewrite by whoever holds the signing key would go unnoticed",
+            err=True,
+        )
 
 
 @ledger_group.command("checkpoint")

@@ -111,3 +111,20 @@ class LedgerCheckpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerCosignature(Base):
+    """A witness's cosignature (C2SP tlog-cosignature v1) of the checkpoint of ``size``."""
+
+    __tablename__ = "ledger_cosignatures"
+
+    size: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("ledger_checkpoints.size"), primary_key=True, autoincrement=False
+    )
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True)  # the key name
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)  # 4 bytes, lowercase hex
+    # POSIX seconds the witness signed at, as in the signature (not our clock).
+    signed_at: Mapped[int] = mapped_column(BigInteger)
+    # The whole signature line, exactly as the witness sent it; appended to the note.
+    line: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

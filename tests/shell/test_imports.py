@@ -26,7 +26,7 @@ PLATFORM = {
     "audit",
     "api",
 }
-PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export"}
+PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export", "witness"}
 
 
 def imports_of(path: Path) -> set[str]:
