@@ -175,6 +175,13 @@ def _not_found(code: str, message: Any) -> DomainError:
     return DomainError(code, message, status=404)
 
 
+def _note(stored: proofs.StoredCheckpoint | None) -> str | None:
+    """Return the note of a stored checkpoint with its witnesses' cosignatures, or None."""
+    from ledger.cosign_store import cosigned_note
+
+    return None if stored is None else cosigned_note(db.session, stored)
+
+
 def _proof_json(session: Any, seq: int, size: int, note: str | None) -> dict[str, Any]:
     """Return the inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
     try:
@@ -250,10 +257,10 @@ def entry_proof(args: dict[str, Any], seq: int) -> dict[str, Any]:
     size = args.get("size")
     if size is not None:
         stored = proofs.checkpoint_at(db.session, size)
-        return _proof_json(db.session, seq, size, stored.note if stored else None)
+        return _proof_json(db.session, seq, size, _note(stored))
     latest = proofs.latest_checkpoint(db.session)
     if latest is not None and latest.size >= seq:
-        return _proof_json(db.session, seq, latest.size, latest.note)
+        return _proof_json(db.session, seq, latest.size, _note(latest))
     # The entry is newer than every checkpoint: sign one now, in a write transaction of its
     # own (this request's is a reader). Bounded: at most one checkpoint per entry appended.
     with db.transaction() as session:
