@@ -266,8 +266,7 @@ def resolve_payment_code(
     )
     if row is None:
         raise token_error("payment_code_unknown", status=404)
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if _unix(now) > int(expires.timestamp()) + skew:
+    if _unix(now) > int(row.expires_at.timestamp()) + skew:
         raise token_error("token_expired")
     if nonce_used(session, row.nonce):
         raise token_error("token_used", status=409)
