@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from admin import auth, reports, settlement
 from admin.models import SettlementBatch
@@ -87,7 +87,7 @@ class CancelForm(FlaskForm):
             "The bank's rejection: its reference or note saying it rejected or did not execute"
             " the file"
         ),
-        validators=[Optional(), Length(max=settlement.MAX_REJECTION)],
+        validators=[Optional()],  # its length is checked by the service, with a clear message
     )
 
 
@@ -210,15 +210,10 @@ def cancel(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
     _, b = _batch(fund_id, batch_id)
     form = CancelForm()
     if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))
-    try:
-        settlement.cancel(
-            db.session, b, actor=auth.me().actor, ip=_ip(), bank_rejection=form.bank_rejection.data
-        )
-    except DomainError as err:
-        db.discard()
-        flash(str(err.message), "error")
-    else:
-        flash(_("The batch is cancelled. The amounts are open again for the shops."))
+        abort(400)
+    # A refusal (no bank rejection, wrong state) is shown by the error page with its status.
+    settlement.cancel(
+        db.session, b, actor=auth.me().actor, ip=_ip(), bank_rejection=form.bank_rejection.data
+    )
+    flash(_("The batch is cancelled. The amounts are open again for the shops."))
     return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))
