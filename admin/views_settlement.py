@@ -207,7 +207,7 @@ def confirm(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
 @require_role(*auth.FINANCE)
 def cancel(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
     """Cancel the batch (an exported one with the bank's rejection): money back to the shops."""
-    _, b = _batch(fund_id, batch_id)
+    b = _batch(fund_id, batch_id)[1]
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
