@@ -142,6 +142,7 @@ class Refunds(MethodView):
     @require_role(*auth.ROLES)
     @blp.arguments(RefundIn)
     @blp.response(201, RefundOut)
+    @blp.alt_response(200, schema=RefundOut, description="the first result of this key")
     @blp.alt_response(404, description=ERRORS)
     @blp.alt_response(409, description=ERRORS)
     def post(self, data: dict[str, Any], redemption_id: int) -> Any:

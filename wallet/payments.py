@@ -54,8 +54,8 @@ def _unix(now: datetime | int | float | None) -> int:
     if now is None:
         return int(datetime.now(UTC).timestamp())
     if isinstance(now, datetime):
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
+        if now.tzinfo is None:  # whose clock? refused, never guessed
+            raise ValueError("a naive datetime has no known zone; use aware UTC")
         return int(now.timestamp())
     return int(now)
 
