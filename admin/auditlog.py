@@ -12,8 +12,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from admin.exports import Table
-from admin.reports import day_start, local_day
 from kindpakket.audit import AuditEvent
+from kindpakket.time import day_start, local_day
 
 PAGE = 50
 

@@ -102,6 +102,11 @@ def settle(fund_key: str, until: Any, execution_date: Any, version: str) -> None
             lines = [
                 f"batch {batch.id}: {batch.payout_count} shops, {format_euro(batch.total_cents)}"
             ]
+            if execution_date and batch.execution_date != execution_date.date():
+                lines.append(
+                    f"execution date moved to {batch.execution_date:%A %d %B %Y}"
+                    " (the next TARGET2 business day)"
+                )
             lines += [
                 f"  skipped {s['code']}: {s['name']} ({format_euro(s['cents'])})"
                 for s in batch.skipped
@@ -148,9 +153,25 @@ def _state_command(name: str, action: Any, help_text: str) -> click.Command:
 confirm_batch = _state_command(
     "confirm-batch", settlement.confirm, "Record that the bank has paid an exported batch."
 )
-cancel_batch = _state_command(
-    "cancel-batch", settlement.cancel, "Cancel a batch; the money goes back to the shops."
+
+
+@click.command("cancel-batch")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--bank-rejection",
+    default=None,
+    help="the bank's rejection (reference or note); required for an exported batch",
 )
+@with_appcontext
+def cancel_batch(batch_id: int, bank_rejection: str | None) -> None:
+    """Cancel a batch; the money goes back to the shops (exported: with the bank's rejection)."""
+    try:
+        with db.transaction() as session:
+            batch = _batch(session, batch_id)
+            settlement.cancel(session, batch, actor="cli", bank_rejection=bank_rejection)
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"batch {batch_id}: cancelled")
 
 
 @click.command("close-fund")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from admin import issuance
 from admin.csvimport import HOUSEHOLD_FIELDS, ImportRow, RowError, parse_csv
 from admin.models import ImportRun
+from kindpakket import time as clock
 from kindpakket.audit import record_event
 from ledger import store
 from wallet.models import Child, Fund, Household, Voucher
@@ -212,7 +213,7 @@ def import_rows(
 
     Returns the summary; when it has errors nothing was written.
     """
-    day = on or date.today()
+    day = on or clock.today()  # the municipality's day, not the server's
     parsed = parse_csv(csv_bytes, reference_date=fund.reference_date)
     sha = hashlib.sha256(csv_bytes).hexdigest()
     if parsed.errors:

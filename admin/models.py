@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.base import Base
+from ledger.base import Base, UtcDateTime
 
 ROLES = ("administrator", "finance", "viewer")
 
@@ -38,7 +37,7 @@ class AdminUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None = no 2nd factor
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ImportRun(Base):
@@ -57,7 +56,7 @@ class ImportRun(Base):
     children_missing: Mapped[int] = mapped_column(Integer)
     issued_cents: Mapped[int] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SettlementBatch(Base):
@@ -78,10 +77,12 @@ class SettlementBatch(Base):
     skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # the exact file offered
     created_by: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why an exported batch was cancelled: the bank's rejection (reference or note).
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
 
     payouts: Mapped[list[Payout]] = relationship(back_populates="batch")
 

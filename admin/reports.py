@@ -12,9 +12,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, case, cast, func, literal, select
@@ -22,34 +21,20 @@ from sqlalchemy.orm import Session
 
 from admin import rollup
 from admin.exports import Cents, Permille, Table
+from kindpakket.time import ZONE as ZONE  # re-exported: reports speak of Dutch days
+from kindpakket.time import local_day as local_day
+from kindpakket.time import today
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from merchant.models import Shop
 from merchant.services import CATEGORIES
 from wallet.models import Child, Fund, Household, Voucher
 
-ZONE = ZoneInfo("Europe/Amsterdam")
 VOUCHER_FLOWS = ("voucher.issue", "voucher.topup", "voucher.expiry", "voucher.revocation")
 SHOP_FLOWS = ("redemption", "refund")
 _PAYABLE = re.compile(r"^merchant:(\d+):payable:(\d+)$")
 
 P = LedgerPosting
 E = LedgerEntry
-
-
-def today() -> date:
-    """Return today's date in the Netherlands."""
-    return datetime.now(ZONE).date()
-
-
-def day_start(day: date) -> datetime:
-    """Return the UTC moment at which the Dutch day ``day`` begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=ZONE).astimezone(UTC)
-
-
-def local_day(moment: datetime) -> date:
-    """Return the Dutch date of a moment (naive values are UTC, as SQLite returns them)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(ZONE).date()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,27 +15,15 @@ from lxml import etree
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from kindpakket.sepatext import to_sepa_text
+
 SCHEMAS = {"03": "pain.001.001.03", "09": "pain.001.001.09"}
 SCHEMA_DIR = Path(sepaxml.__file__).parent / "schemas"
 MAX_AMOUNT_CENTS = 99_999_999_999  # EPC rulebook: at most 999 999 999,99 euro per transfer
 MAX_NAME = 70  # EPC rulebook limit for names (the XSD of .03 allows 140)
 MAX_REMITTANCE = 140
-
-# The SEPA Latin character set of the EPC implementation guidelines.
-_SEPA_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
 _SEPA_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+]{1,35}")
 _AMOUNT = re.compile(r"(\d+)\.(\d{2})")
-_TRANSLIT = str.maketrans(
-    {
-        **dict.fromkeys('‘’“”´`"', "'"),
-        **dict.fromkeys("–—_", "-"),
-        **dict.fromkeys("[{", "("),
-        **dict.fromkeys("]}", ")"),
-        **{"&": "+", ";": ",", "@": "(at)", "€": "EUR", "ß": "ss", "Æ": "AE", "æ": "ae"},
-        **{"Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"},
-        **{"Þ": "Th", "þ": "th"},
-    }
-)
 
 
 class SepaError(Exception):
@@ -69,14 +56,6 @@ class Transfer:
     creditor_bic: str | None
     amount_cents: int
     remittance: str
-
-
-def to_sepa_text(text: str) -> str:
-    """Transliterate free text to the SEPA Latin character set (ë -> e, & -> +)."""
-    # Translate again after NFKD: compatibility forms such as a full-width & decompose to &.
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT)).translate(_TRANSLIT)
-    kept = (ch if ch in _SEPA_CHARS else " " for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join("".join(kept).split())
 
 
 def cents_to_xml_amount(cents: int) -> str:

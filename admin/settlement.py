@@ -4,6 +4,9 @@ What a shop is owed up to a day is a ledger sum: its payable account's payments 
 dated up to the end of that day, plus every payout and payout reversal whatever their date
 (so money paid is never paid again, and refunds after a payout are netted next time).
 States: draft -> exported -> confirmed, or draft/exported -> cancelled (reversing entries).
+An exported file may already be at the bank: it is cancelled only with the bank's word that
+it rejected or did not execute the file, else the shops would be paid twice.
+Execution dates are TARGET2 business days; another day is moved to the next one.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from admin import rollup, sepa
+from admin import businessdays, rollup, sepa
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
@@ -33,6 +36,7 @@ from merchant.models import Shop, payable_account
 from wallet.models import Fund, Municipality
 
 DATED = ("redemption", "refund")
+MAX_REJECTION = 300
 PAYOUTS = ("payout", "payout.reversal")
 
 
@@ -138,6 +142,11 @@ def _check_request(municipality: Municipality, execution_date: date, version: st
         raise DomainError("unsupported_version", _l("Choose SEPA version 03 or 09."))
 
 
+def execution_day(requested: date) -> date:
+    """Return the day the bank can execute a file asked for ``requested`` (TARGET2 open)."""
+    return businessdays.next_business_day(requested)
+
+
 def _lock_fund(session: Session, fund: Fund) -> None:
     """Lock the fund row so that two settlements of one fund run one after the other."""
     session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
@@ -158,6 +167,7 @@ def settle(
     assert municipality is not None
     execution_date = execution_date or today()
     _check_request(municipality, execution_date, version)
+    execution_date = execution_day(execution_date)  # the caller compares to say it moved
     _lock_fund(session, fund)
     rollup.refresh(session)  # a write transaction: keep the rollup short for the next readers
     balances = owed(session, fund, until)
@@ -290,6 +300,7 @@ def _describe(batch: SettlementBatch) -> dict[str, Any]:
         "skipped": batch.skipped,
         "message_id": batch.message_id,
         "version": batch.pain_version,
+        **({"bank_rejection": batch.cancel_reason} if batch.cancel_reason else {}),
     }
 
 
@@ -357,8 +368,37 @@ def confirm(session: Session, batch: SettlementBatch, *, actor: str, ip: str | N
     _change(session, batch, "confirmed", allowed=("exported",), actor=actor, ip=ip)
 
 
-def cancel(session: Session, batch: SettlementBatch, *, actor: str, ip: str | None = None) -> None:
-    """Cancel a batch not yet confirmed: reversing entries put the money back on the shops."""
+def cancel(
+    session: Session,
+    batch: SettlementBatch,
+    *,
+    actor: str,
+    ip: str | None = None,
+    bank_rejection: str | None = None,
+) -> None:
+    """Cancel a batch not yet confirmed: reversing entries put the money back on the shops.
+
+    An exported batch needs ``bank_rejection``: the bank's rejection or its statement that
+    the file was not executed (a reference or a short note), kept on the batch and audited.
+    """
+    rejection = " ".join((bank_rejection or "").split())
+    if batch.status == "exported":
+        if not rejection:
+            raise DomainError(
+                "bank_rejection_required",
+                _l(
+                    "This file was exported and may have been paid by the bank. Cancel it only"
+                    " when the bank rejected it or did not execute it, and give the bank's"
+                    " rejection (reference or note)."
+                ),
+                status=409,
+            )
+        if len(rejection) > MAX_REJECTION:
+            raise DomainError(
+                "bank_rejection_too_long",
+                _l("Keep the bank's rejection to %(n)s characters.", n=MAX_REJECTION),
+            )
+        batch.cancel_reason = rejection
     _change(session, batch, "cancelled", allowed=("draft", "exported"), actor=actor, ip=ip)
     fund = session.get(Fund, batch.fund_id)
     assert fund is not None

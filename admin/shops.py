@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from ledger import store
+from merchant import services
 from merchant.models import Shop, ShopApproval, payable_account
 from wallet.models import Fund
 
@@ -92,6 +93,8 @@ def decide(
     reason = (reason or "").strip() or None
     if status in ("rejected", "suspended") and not reason:
         raise DomainError("reason_required", _l("Give a reason; the shop will see it."))
+    if status == "approved":
+        services.check_legal_name(shop.name)  # approved shops must be payable by transfer
     now = datetime.now(UTC)
     approval = session.execute(
         select(ShopApproval).where(ShopApproval.shop_id == shop.id, ShopApproval.fund_id == fund.id)
@@ -146,6 +149,50 @@ def suspend_for_funds(
 ) -> list[ShopApproval]:
     """Suspend an approved shop for the given funds (one municipality's)."""
     return [decide(session, shop, f, "suspended", actor=actor, reason=reason, ip=ip) for f in funds]
+
+
+def ours_to_rename(session: Session, shop: Shop, funds: list[Fund]) -> bool:
+    """Return True when a municipality running ``funds`` may correct the shop's name.
+
+    That is when it decided on the shop for one of its funds, or when the shop awaits its
+    first decision anywhere (a new application every municipality may look at).
+    """
+    if approvals_of(session, shop, funds):
+        return True
+    return (
+        shop.status == "pending"
+        and not session.execute(
+            select(ShopApproval.id).where(ShopApproval.shop_id == shop.id).limit(1)
+        ).first()
+    )
+
+
+def rename_shop(
+    session: Session,
+    shop: Shop,
+    name: str,
+    *,
+    actor: str,
+    tenant_id: int | None = None,
+    ip: str | None = None,
+) -> Shop:
+    """Correct a shop's legal name (the name its payouts are made to), audited."""
+    new = services.check_legal_name(name)
+    if new == shop.name:
+        return shop
+    before = shop.name
+    shop.name = new
+    record_event(
+        session,
+        "shop.renamed",
+        actor=actor,
+        subject=f"shop:{shop.id}",
+        tenant_id=tenant_id,
+        before={"name": before},
+        after={"name": new},
+        ip=ip,
+    )
+    return shop
 
 
 def suspend_shop(session: Session, shop: Shop, reason: str, *, actor: str) -> Shop:

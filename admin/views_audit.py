@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -13,9 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from admin import auditlog, auth, exports
-from admin.reports import ZONE, local_day
 from kindpakket.auth import require_role
 from kindpakket.db import db
+from kindpakket.time import format_moment
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit", template_folder="templates")
 
@@ -66,13 +65,8 @@ def index():  # type: ignore[no-untyped-def]
         pages=max(1, -(-total // auditlog.PAGE)),
         query=query,
         as_json=auditlog.as_json,
-        local_time=lambda at: f"{local_day(at).isoformat()} {_local_clock(at)}",
+        local_time=lambda at: format_moment(at, pattern="yyyy-MM-dd HH:mm:ss"),
     )
-
-
-def _local_clock(at: Any) -> str:
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(ZONE).strftime("%H:%M:%S")
 
 
 @bp.get("/export.csv")

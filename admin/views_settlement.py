@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -18,9 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Optional
 
 from admin import auth, reports, settlement
 from admin.models import SettlementBatch
@@ -29,6 +30,7 @@ from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
+from kindpakket.time import format_day
 from merchant.models import Shop
 
 bp = Blueprint(
@@ -55,6 +57,7 @@ def _helpers() -> dict[str, Any]:
         "euro": lambda cents: format_euro(int(cents), lang()),
         "state_name": lambda s: STATES.get(s, s),
         "skip_reason": lambda c: SKIP_REASONS.get(c, c),
+        "execution_day_name": format_day,
     }
 
 
@@ -74,6 +77,23 @@ class SettleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes a batch (CSRF token only)."""
+
+
+class CancelForm(FlaskForm):
+    """Cancel a batch; an exported one needs the bank's rejection."""
+
+    bank_rejection = StringField(
+        _l(
+            "The bank's rejection: its reference or note saying it rejected or did not execute"
+            " the file"
+        ),
+        validators=[Optional()],  # its length is checked by the service, with a clear message
+    )
+
+
+def moved_note(day: date) -> str:
+    """Return the sentence saying the execution date was moved to ``day``."""
+    return _("Execution date moved to %(day)s, the next TARGET2 business day.", day=format_day(day))
 
 
 def _ip() -> str | None:
@@ -97,7 +117,7 @@ def index(fund_id: int):  # type: ignore[no-untyped-def]
     form = SettleForm()
     if request.method == "GET":
         form.until.data = reports.today()
-        form.execution_date.data = reports.today()
+        form.execution_date.data = settlement.execution_day(reports.today())
     error, skipped, status = None, [], 200
     if form.validate_on_submit():
         try:
@@ -118,6 +138,8 @@ def index(fund_id: int):  # type: ignore[no-untyped-def]
             error, skipped, status = err, err.details.get("skipped", []), err.status
         else:
             flash(_("Batch %(id)s made: check it, then download the SEPA file.", id=batch.id))
+            if batch.execution_date != form.execution_date.data:
+                flash(moved_note(batch.execution_date))
             return redirect(url_for(".batch", fund_id=fund.id, batch_id=batch.id))
     elif form.errors:
         status = 400
@@ -145,6 +167,7 @@ def batch(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
         batch=b,
         shops=shops,
         form=ActionForm(),
+        cancel_form=CancelForm(),
         ledger_total=settlement.ledger_total(db.session, b),
     )
 
@@ -183,10 +206,14 @@ def confirm(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/<int:fund_id>/batches/<int:batch_id>/cancel")
 @require_role(*auth.FINANCE)
 def cancel(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
-    """Cancel the batch: the money goes back to the shops' balances."""
-    return _action(
-        fund_id,
-        batch_id,
-        settlement.cancel,
-        _("The batch is cancelled. The amounts are open again for the shops."),
+    """Cancel the batch (an exported one with the bank's rejection): money back to the shops."""
+    b = _batch(fund_id, batch_id)[1]
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    # A refusal (no bank rejection, wrong state) is shown by the error page with its status.
+    settlement.cancel(
+        db.session, b, actor=auth.me().actor, ip=_ip(), bank_rejection=form.bank_rejection.data
     )
+    flash(_("The batch is cancelled. The amounts are open again for the shops."))
+    return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))

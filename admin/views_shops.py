@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from admin import auth, shops
 from kindpakket.auth import require_role
@@ -22,6 +22,15 @@ class DecisionForm(FlaskForm):
     """A decision on one shop for one fund; a reason is needed to reject or suspend."""
 
     reason = StringField(_l("Reason (the shop sees it)"), validators=[Optional(), Length(max=500)])
+
+
+class NameForm(FlaskForm):
+    """The shop's legal name: the name its payouts are transferred to."""
+
+    name = StringField(
+        _l("Legal name (as registered with the KvK; used in bank transfers)"),
+        validators=[DataRequired(), Length(max=120)],
+    )
 
 
 @bp.get("/")
@@ -47,6 +56,7 @@ def detail(shop_id: int):  # type: ignore[no-untyped-def]
         row=row,
         funds=funds,
         form=DecisionForm(),
+        name_form=NameForm(name=shop.name),
         can_decide=auth.me().role in auth.ADMINISTRATOR,
     )
 
@@ -76,4 +86,32 @@ def decide(shop_id: int, fund_id: int, decision: str):  # type: ignore[no-untype
         flash(str(err.message), "error")
     else:
         flash(_("Decision saved: %(shop)s, %(fund)s.", shop=shop.name, fund=fund.name))
+    return redirect(url_for("admin_shops.detail", shop_id=shop.id))
+
+
+@bp.post("/<int:shop_id>/name")
+@require_role(*auth.ADMINISTRATOR)
+def rename(shop_id: int):  # type: ignore[no-untyped-def]
+    """Correct the shop's legal name (audited): a shop that applied to or works in our funds."""
+    shop = db.session.get(Shop, shop_id) or abort(404)
+    if not shops.ours_to_rename(db.session, shop, auth.tenant_funds(db.session)):
+        abort(404)
+    form = NameForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("admin_shops.detail", shop_id=shop.id))
+    try:
+        shops.rename_shop(
+            db.session,
+            shop,
+            form.name.data or "",
+            actor=auth.me().actor,
+            tenant_id=auth.me().municipality_id,
+            ip=request.remote_addr,
+        )
+    except DomainError as err:
+        db.discard()
+        flash(str(err.message), "error")
+    else:
+        flash(_("Legal name saved: %(name)s.", name=shop.name))
     return redirect(url_for("admin_shops.detail", shop_id=shop.id))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket import auth, config, errors, i18n, security
+from kindpakket import time as clock
 from kindpakket.api import api
 from kindpakket.db import db
 
@@ -30,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     db.init_app(app)
     i18n.init_app(app)
+    clock.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     api.init_app(app)
@@ -112,9 +114,9 @@ def _read_covered(session: Session) -> tuple[int, datetime] | None:
 
     latest = proofs.latest_checkpoint(session)
     if latest is not None:
-        return latest.size, _aware(latest.created_at)
+        return latest.size, latest.created_at
     first = session.execute(select(LedgerEntry.created_at).where(LedgerEntry.seq == 1)).scalar()
-    return None if first is None else (0, _aware(first))
+    return None if first is None else (0, first)
 
 
 def _due(
@@ -127,7 +129,3 @@ def _due(
     if every_entries > 0 and size - done >= every_entries:
         return True
     return every_seconds > 0 and (now - since).total_seconds() >= every_seconds
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

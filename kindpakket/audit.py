@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ledger.base import Base
+from ledger.base import Base, UtcDateTime
 
 
 class AuditEvent(Base):
@@ -22,7 +22,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_tenant_at", "tenant_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Municipality the event belongs to (None for installation-wide events).
     tenant_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # e.g. "admin:3", "merchant_user:7", "household:12", "cli", "system"

@@ -165,7 +165,7 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     from admin import funds, importer, shops
     from kindpakket.db import db
     from kindpakket.keys import Keyring
-    from merchant import redemptions
+    from merchant import redemptions, refunds
     from merchant import services as merchant_services
     from merchant.models import Shop, ShopUser
     from wallet import services as wallet_services
@@ -281,7 +281,7 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
                 token=qr.token,
             )
             if cents == 8_999:
-                redemptions.refund(
+                refunds.refund(
                     s,
                     cashier=owner,
                     redemption_id=payment.id,

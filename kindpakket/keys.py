@@ -80,10 +80,10 @@ def _parse_iso(value: str | None) -> datetime | None:
 
 def _moment(now: datetime | None) -> datetime:
     """Return ``now`` (or the current time) in UTC, whole seconds, as stored in keys.json."""
-    return _aware(now).replace(microsecond=0) if now is not None else utcnow()
+    return _checked_utc(now).replace(microsecond=0) if now is not None else utcnow()
 
 
-def _aware(at: datetime) -> datetime:
+def _checked_utc(at: datetime) -> datetime:
     """Refuse naive datetimes: validity is always compared in UTC."""
     if at.tzinfo is None:
         raise ValueError("datetime must be timezone-aware (UTC)")
@@ -113,7 +113,7 @@ class KeyInfo:
 
     def valid_at(self, at: datetime) -> bool:
         """Tell whether the key may be used at ``at``."""
-        at = _aware(at)
+        at = _checked_utc(at)
         return self.not_before <= at and (self.not_after is None or at < self.not_after)
 
     def verify_key(self) -> VerifyKey:
@@ -211,7 +211,7 @@ class Keyring:
     def active(self, purpose: str, at: datetime | None = None) -> builtins.list[KeyInfo]:
         """Return the keys of ``purpose`` valid at ``at`` (default now), newest first."""
         _check_purpose(purpose)
-        when = _aware(at) if at is not None else utcnow()
+        when = _checked_utc(at) if at is not None else utcnow()
         # Newest first; keys.json is append-only in order, so position breaks ties.
         keys = [
             (k.not_before, k.created_at, position, k)
@@ -233,7 +233,7 @@ class Keyring:
     def verify_key(self, purpose: str, kid: str, at: datetime) -> VerifyKey | None:
         """Return the verify key ``kid`` of ``purpose`` if it is valid at ``at``, else None."""
         _check_purpose(purpose)
-        at = _aware(at)
+        at = _checked_utc(at)
         for info in self._load():
             if info.purpose == purpose and info.kid == kid.lower() and info.valid_at(at):
                 return info.verify_key()
@@ -244,7 +244,7 @@ class Keyring:
     ) -> builtins.list[dict[str, str | None]]:
         """Return the public keys of ``purpose`` not yet expired at ``at`` (default now)."""
         _check_purpose(purpose)
-        when = _aware(at) if at is not None else utcnow()
+        when = _checked_utc(at) if at is not None else utcnow()
         return [
             info.public_dict()
             for info in self._load()

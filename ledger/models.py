@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.base import Base
+from ledger.base import Base, UtcDateTime
 
 
 class LedgerAccount(Base):
@@ -31,7 +30,7 @@ class LedgerAccount(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # True for accounts that may never go below zero (a child's budget).
     non_negative: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerEntry(Base):
@@ -42,7 +41,7 @@ class LedgerEntry(Base):
     # Gap-free, 1-based; also the Merkle leaf index + 1.
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Not indexed: lookups go by seq, and a random-order index would slow appends as it grows.
     hash: Mapped[str] = mapped_column(String(64))
@@ -110,7 +109,7 @@ class LedgerCheckpoint(Base):
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     root: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerCosignature(Base):
@@ -127,4 +126,4 @@ class LedgerCosignature(Base):
     signed_at: Mapped[int] = mapped_column(BigInteger)
     # The whole signature line, exactly as the witness sent it; appended to the note.
     line: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

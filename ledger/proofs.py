@@ -374,19 +374,14 @@ def maybe_checkpoint(
     due = every_entries > 0 and size - covered >= every_entries
     if not due and every_seconds > 0:
         since = latest.created_at if latest is not None else _entry_time(session, 1)
-        due = since is not None and (now - _aware(since)).total_seconds() >= every_seconds
+        due = since is not None and (now - since).total_seconds() >= every_seconds
     return make_checkpoint(session, signer, origin, at=now) if due else None
 
 
 def _entry_time(session: Session, seq: int) -> datetime | None:
     """Return when entry ``seq`` was written."""
     value = session.execute(select(_entries.c.created_at).where(_entries.c.seq == seq)).scalar()
-    return None if value is None else _aware(value)
-
-
-def _aware(moment: datetime) -> datetime:
-    """Read naive database times (SQLite) as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return cast(datetime | None, value)  # aware UTC: the column type sees to it
 
 
 # --- verification --------------------------------------------------------------------------

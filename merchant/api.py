@@ -17,7 +17,7 @@ from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import limiter
-from merchant import auth, redemptions, reports
+from merchant import auth, redemptions, refunds, reports
 from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
 
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
@@ -62,7 +62,7 @@ def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
     }
 
 
-def refund_json(made: redemptions.RefundResult) -> dict[str, Any]:
+def refund_json(made: refunds.RefundResult) -> dict[str, Any]:
     """Return the answer for a refund."""
     return {
         "status": "refunded",
@@ -143,11 +143,12 @@ class Refunds(MethodView):
     @require_role(*auth.ROLES)
     @blp.arguments(RefundIn)
     @blp.response(201, RefundOut)
+    @blp.alt_response(200, schema=RefundOut, description="the first result of this key")
     @blp.alt_response(404, description=ERRORS)
     @blp.alt_response(409, description=ERRORS)
     def post(self, data: dict[str, Any], redemption_id: int) -> Any:
         """Refund (part of) a payment of this shop to the family's budget."""
-        made = redemptions.refund(
+        made = refunds.refund(
             db.session,
             cashier=auth.current_shop_user(db.session),
             redemption_id=redemption_id,

@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.base import Base
+from ledger.base import Base, UtcDateTime
 
 
 def payable_account(shop_id: int, fund_id: int) -> str:
@@ -41,7 +40,7 @@ class Shop(Base):
     email: Mapped[str] = mapped_column(String(200))
     # pending until a first approval; suspended blocks every fund at once.
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     users: Mapped[list[ShopUser]] = relationship(back_populates="shop")
 
@@ -58,7 +57,7 @@ class ShopUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # owner | cashier
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     shop: Mapped[Shop] = relationship(back_populates="users")
 
@@ -74,9 +73,9 @@ class ShopApproval(Base):
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))  # pending|approved|rejected|suspended
     reason: Mapped[str | None] = mapped_column(String(500))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(80))  # actor, e.g. "admin:3"
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Redemption(Base):
@@ -102,7 +101,7 @@ class Redemption(Base):
     receipt_number: Mapped[str] = mapped_column(String(24), unique=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class Refund(Base):
@@ -124,7 +123,7 @@ class Refund(Base):
     receipt_number: Mapped[str] = mapped_column(String(24), unique=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class Refusal(Base):
@@ -138,4 +137,4 @@ class Refusal(Base):
     code: Mapped[str] = mapped_column(String(40), index=True)
     voucher_id: Mapped[int | None] = mapped_column(Integer)  # when the token was readable
     amount_cents: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -10,25 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, and_, bindparam, or_, select
+from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
+from kindpakket.time import local_day
 from ledger import store
 from ledger.errors import InsufficientBalance, UnknownAccount
-from ledger.models import LedgerHead
+from ledger.models import LedgerAccount, LedgerHead, LedgerPosting
 from merchant.models import (
     Redemption,
-    Refund,
     Refusal,
     Shop,
     ShopApproval,
@@ -39,7 +37,6 @@ from wallet import services as wallet
 from wallet.models import Fund, Voucher
 from wallet.payments import verify_token_text
 
-LOCAL = ZoneInfo("Europe/Amsterdam")  # "open today" is the municipality's today
 MAX_KEY = 80
 
 # Every refusal says what to do next. English msgids; Dutch in merchant/i18n/nl/merchant.po.
@@ -110,21 +107,6 @@ class Payment:
     entry_hash: str
     created_at: datetime
     balance_cents: int | None  # only when the fund shows balances to shops
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class RefundResult:
-    """A refund as the shop sees it."""
-
-    id: int
-    redemption_id: int
-    receipt_number: str
-    amount_cents: int
-    refundable_cents: int  # what can still be refunded of the payment
-    ledger_seq: int
-    entry_hash: str
-    created_at: datetime
     replayed: bool = False
 
 
@@ -341,10 +323,24 @@ def _seen(session: Session, shop_id: int, key: str, nonce: str, voucher_id: int)
 
 
 def _replay(session: Session, first: Row[Any], amount: int) -> Payment:
+    """Return exactly the first answer of this key (the balance as it was right after it)."""
     if first.amount_cents != amount:
         raise refusal("idempotency_conflict", voucher_id=first.voucher_id)
     fund = session.get(Fund, first.fund_id)
-    return _payment(session, first, fund is not None and fund.show_balance_to_shop, True)
+    balance = None
+    if fund is not None and fund.show_balance_to_shop:
+        balance = _balance_after(session, f"voucher:{first.voucher_id}", first.ledger_seq)
+    return _payment(first, balance, replayed=True)
+
+
+def _balance_after(session: Session, account: str, seq: int) -> int:
+    """Return the account's balance right after ledger entry ``seq``."""
+    total = session.execute(
+        select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerAccount.name == account, LedgerPosting.seq <= seq)
+    ).scalar_one()
+    return int(total)
 
 
 def _check_voucher(scene: Scene) -> None:
@@ -355,7 +351,7 @@ def _check_voucher(scene: Scene) -> None:
 
 
 def _check_fund(scene: Scene, now: datetime) -> None:
-    today = now.astimezone(LOCAL).date()
+    today = local_day(now)  # "open today" is the municipality's today
     if scene.fund_status != "open" or not scene.period_start <= today <= scene.period_end:
         raise refusal("fund_closed")
 
@@ -429,14 +425,16 @@ def _book(
             "receipt_number": receipt,
             "ledger_seq": appended.seq,
             "entry_hash": appended.hash,
-            "created_at": now,
+            "created_at": now.astimezone(UTC),  # as the column reads it back on a replay
         }
         new_id = session.connection().execute(_INSERT, values).scalar_one()
     except InsufficientBalance as exc:
         raise _insufficient(scene, exc.balance) from None
     except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
         raise refusal("token_used", voucher_id=scene.voucher_id) from None
-    return _payment(session, _Paid(id=new_id, **values), scene.show_balance_to_shop)
+    voucher = f"voucher:{scene.voucher_id}"
+    balance = store.balance(session, voucher) if scene.show_balance_to_shop else None
+    return _payment(_Paid(id=new_id, **values), balance)
 
 
 class _Paid(NamedTuple):
@@ -474,9 +472,8 @@ def _insufficient(scene: Scene, left: int) -> Refused:
     return err
 
 
-def _payment(session: Session, row: Any, show_balance: bool, replayed: bool = False) -> Payment:
+def _payment(row: Any, balance: int | None, *, replayed: bool = False) -> Payment:
     """Return the shop's view of a redemption row (with the balance when the fund shows it)."""
-    balance = store.balance(session, f"voucher:{row.voucher_id}") if show_balance else None
     return Payment(
         id=row.id,
         receipt_number=row.receipt_number,
@@ -512,116 +509,3 @@ def record_refusal(
     )
     session.add(row)
     return row
-
-
-# -- refunds ---------------------------------------------------------------------------------
-
-REFUND_MESSAGES: dict[str, Any] = {
-    "redemption_not_found": _l("There is no such payment in your shop."),
-    "refund_too_large": _l("You can refund at most %(left)s of this payment."),
-    "reason_required": _l("Give a short reason for the refund."),
-}
-
-
-def refund(
-    session: Session,
-    *,
-    cashier: ShopUser,
-    redemption_id: int,
-    amount_cents: int,
-    reason: str,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> RefundResult:
-    """Give (part of) a payment back to the voucher; only the shop that was paid may."""
-    now = now or datetime.now(UTC)
-    _check_cashier(cashier)
-    shop = session.get(Shop, cashier.shop_id)
-    assert shop is not None  # foreign key
-    row = session.execute(
-        select(Redemption)
-        .where(Redemption.id == redemption_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if row is None or row.shop_id != shop.id:
-        raise DomainError(
-            "redemption_not_found", REFUND_MESSAGES["redemption_not_found"], status=404
-        )
-    key = (idempotency_key or "").strip()[:MAX_KEY] or None
-    if key and (first := _refund_by_key(session, row.id, key)) is not None:
-        return _refund_result(first, row, replayed=True)
-    _check_amount(amount_cents)
-    left = row.amount_cents - row.refunded_cents
-    if amount_cents > left:
-        raise DomainError(
-            "refund_too_large",
-            _l("You can refund at most %(left)s of this payment.", left=format_euro(left)),
-            status=409,
-            refundable_cents=left,
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("reason_required", REFUND_MESSAGES["reason_required"])
-    voucher = _lock_voucher(session, row.voucher_id)
-    if voucher.status == "expired":
-        raise refusal("voucher_expired", voucher_id=voucher.id)
-    seq = _next_seq(session)
-    number = receipt_number("R", seq)
-    meta = {
-        "shop": shop.id,
-        "shop_name": shop.name,
-        "receipt": number,
-        "voucher": voucher.id,
-        "fund": row.fund_id,
-        "redemption": row.id,
-    }
-    appended = store.append(
-        session,
-        "refund",
-        [(payable_account(shop.id, row.fund_id), -amount_cents), (voucher.account, amount_cents)],
-        meta=meta,
-    )
-    row.refunded_cents += amount_cents
-    made = Refund(
-        redemption_id=row.id,
-        shop_id=shop.id,
-        cashier_id=cashier.id,
-        amount_cents=amount_cents,
-        reason=reason[:300],
-        idempotency_key=key or f"auto:{appended.seq}",
-        receipt_number=number,
-        ledger_seq=appended.seq,
-        entry_hash=appended.hash,
-        created_at=now,
-    )
-    session.add(made)
-    session.flush()  # the refund id goes into the audit event and the answer
-    record_event(
-        session,
-        "redemption.refunded",
-        actor=f"shop_user:{cashier.id}",
-        subject=f"redemption:{row.id}",
-        after={"amount_cents": amount_cents, "receipt": number, "reason": reason[:300]},
-    )
-    return _refund_result(made, row)
-
-
-def _refund_by_key(session: Session, redemption_id: int, key: str) -> Refund | None:
-    return session.execute(
-        select(Refund).where(Refund.redemption_id == redemption_id, Refund.idempotency_key == key)
-    ).scalar_one_or_none()
-
-
-def _refund_result(made: Refund, row: Redemption, *, replayed: bool = False) -> RefundResult:
-    return RefundResult(
-        id=made.id,
-        redemption_id=row.id,
-        receipt_number=made.receipt_number,
-        amount_cents=made.amount_cents,
-        refundable_cents=row.amount_cents - row.refunded_cents,
-        ledger_seq=made.ledger_seq,
-        entry_hash=made.entry_hash,
-        created_at=made.created_at,
-        replayed=replayed,
-    )

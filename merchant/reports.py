@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kindpakket import spreadsheet
 from kindpakket.money import euros_text
+from kindpakket.time import ZONE, day_start
 from ledger.models import LedgerAccount, LedgerBalance, LedgerEntry, LedgerPosting
 from merchant.models import Redemption, Refund, ShopUser
-from merchant.redemptions import LOCAL
 
 PAYOUT_KINDS = ("payout", "payout.reversal")
 
@@ -51,9 +51,8 @@ class Totals:
 
 def bounds(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     """Return UTC instants covering local days ``start`` to ``end`` (inclusive)."""
-    low = datetime.combine(start or date(2000, 1, 1), time(), LOCAL).astimezone(UTC)
-    last = end or date(2999, 12, 30)
-    high = datetime.combine(last + timedelta(days=1), time(), LOCAL).astimezone(UTC)
+    low = day_start(start or date(2000, 1, 1))
+    high = day_start((end or date(2999, 12, 30)) + timedelta(days=1))
     return low, high
 
 
@@ -65,7 +64,7 @@ def lines(session: Session, shop_id: int, start: date | None, end: date | None) 
             "payment",
             r.id,
             r.id,
-            _aware(r.created_at),
+            r.created_at,
             r.amount_cents,
             r.receipt_number,
             name,
@@ -89,7 +88,7 @@ def lines(session: Session, shop_id: int, start: date | None, end: date | None) 
             "refund",
             f.id,
             f.redemption_id,
-            _aware(f.created_at),
+            f.created_at,
             -f.amount_cents,
             f.receipt_number,
             name,
@@ -151,7 +150,7 @@ def csv_bytes(rows: list[Line], labels: dict[str, str]) -> bytes:
             header,
             *(
                 [
-                    line.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S"),
+                    line.created_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S"),
                     labels[line.kind],
                     euros_text(line.amount_cents),
                     line.receipt_number,
@@ -162,7 +161,3 @@ def csv_bytes(rows: list[Line], labels: dict[str, str]) -> bytes:
             ),
         ]
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

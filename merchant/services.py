@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.passwords import hash_secret, verify_secret
+from kindpakket.sepatext import sepa_name
 from merchant.models import Shop, ShopUser
 
 CATEGORIES: dict[str, object] = {
@@ -29,6 +30,7 @@ CATEGORIES: dict[str, object] = {
 }
 KVK_RE = re.compile(r"^\d{8}$")
 MIN_PASSWORD = 12
+MAX_NAME = 120  # the column's length
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,29 @@ def _check_email(email: str) -> str:
     return email
 
 
+def check_legal_name(name: str) -> str:
+    """Return the shop's legal name, refusing one no bank transfer could carry.
+
+    The municipality pays shops by SEPA transfer in the shop's name; a name with no letter
+    or digit of the SEPA character set (e.g. only Chinese or Arabic script) could be
+    approved and take payments, but never be paid.
+    """
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("missing_field", _l("Fill in the name and address of the shop."))
+    if len(name) > MAX_NAME:
+        raise DomainError("name_too_long", _l("A shop name has at most 120 characters."))
+    if not sepa_name(name):
+        raise DomainError(
+            "name_not_sepa",
+            _l(
+                "A bank transfer cannot carry this name. Give the legal name as registered"
+                " with the KvK, in Latin letters or digits (A-Z, 0-9)."
+            ),
+        )
+    return name
+
+
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise DomainError("weak_password", _l("A password needs at least 12 characters."))
@@ -100,14 +125,15 @@ def apply_shop(session: Session, form: Application, *, ip: str | None = None) ->
     email = _check_email(form.email)
     owner_email = _check_email(form.owner_email)
     _check_password(form.password)
-    if not form.name.strip() or not form.address.strip() or not form.city.strip():
+    name = check_legal_name(form.name)
+    if not form.address.strip() or not form.city.strip():
         raise DomainError("missing_field", _l("Fill in the name and address of the shop."))
     if session.execute(select(Shop.id).where(Shop.kvk == kvk)).first():
         raise DomainError("kvk_taken", _l("A shop with this KvK number has already applied."))
     _email_free(session, owner_email)
     now = datetime.now(UTC)
     shop = Shop(
-        name=form.name.strip(),
+        name=name,
         kvk=kvk,
         iban=iban,
         bic=None,

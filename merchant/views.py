@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -21,12 +20,13 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
+from kindpakket import time as clock
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import limiter, scanner_page
-from merchant import auth, redemptions, reports, services
+from merchant import auth, redemptions, refunds, reports, services
 from merchant.forms import (
     ApplyForm,
     ButtonForm,
@@ -115,7 +115,7 @@ def index():  # type: ignore[no-untyped-def]
         .where(ShopApproval.shop_id == auth.me().shop_id)
         .order_by(Fund.period_start.desc())
     ).all()
-    today = date.today()
+    today = clock.today()  # the shop's day is Amsterdam's, not the server's
     return render_template(
         "merchant/index.html",
         shop=shop,
@@ -206,7 +206,7 @@ def refund(redemption_id: int):  # type: ignore[no-untyped-def]
     error = None
     if form.validate_on_submit():
         try:
-            made = redemptions.refund(
+            made = refunds.refund(
                 db.session,
                 cashier=auth.current_shop_user(db.session),
                 redemption_id=row.id,

@@ -46,13 +46,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """Read naive datetimes from SQLite as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 # -- activation codes ------------------------------------------------------------------------
 
 
@@ -154,7 +147,7 @@ class PinPolicy:
 
 
 def _locked_error(household: Household, now: datetime) -> DomainError:
-    until = _aware(household.locked_until) or now
+    until = household.locked_until or now
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return DomainError(
         "pin_locked",
@@ -188,7 +181,7 @@ def check_pin(
             _l("This code has not been activated yet. Choose a PIN first."),
             status=409,
         )
-    locked_until = _aware(household.locked_until)
+    locked_until = household.locked_until
     if locked_until is not None and now < locked_until:
         raise _locked_error(household, now)
     if verify_secret(household.pin_hash, (pin or "").strip()):

@@ -53,8 +53,7 @@ def _touch(row: FamilySession) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     now = datetime.now(UTC)
-    seen = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=UTC)
-    if now - seen > SEEN_EVERY:
+    if now - row.last_seen_at > SEEN_EVERY:
         row.last_seen_at = now
 
 

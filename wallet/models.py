@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.base import Base
+from ledger.base import Base, UtcDateTime
 
 
 class Municipality(Base):
@@ -36,7 +35,7 @@ class Municipality(Base):
     # Debtor account for SEPA payouts to shops; None until finance configures it.
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Fund(Base):
@@ -61,8 +60,8 @@ class Fund(Base):
     # Whether the shop sees the remaining budget after a payment or refusal.
     show_balance_to_shop: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     municipality: Mapped[Municipality] = relationship()
 
@@ -94,13 +93,13 @@ class Household(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     # SHA-256 (hex) of the normalised activation code; re-issuing replaces it.
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    code_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None = not activated
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     fund: Mapped[Fund] = relationship()
     children: Mapped[list[Child]] = relationship(
@@ -122,8 +121,8 @@ class Child(Base):
     birth_date: Mapped[date] = mapped_column(Date)
     # False when the child was missing from the latest import (reported, never deleted).
     in_latest_import: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     household: Mapped[Household] = relationship(back_populates="children")
     voucher: Mapped[Voucher | None] = relationship(back_populates="child", uselist=False)
@@ -138,7 +137,7 @@ class Voucher(Base):
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|blocked|expired
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     child: Mapped[Child] = relationship(back_populates="voucher")
     fund: Mapped[Fund] = relationship()
@@ -157,9 +156,9 @@ class FamilySession(Base):
     id: Mapped[str] = mapped_column(String(43), primary_key=True)  # random, URL-safe
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     device: Mapped[str] = mapped_column(String(200))  # a short User-Agent summary
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class PaymentCode(Base):
@@ -171,5 +170,5 @@ class PaymentCode(Base):
     code: Mapped[str] = mapped_column(String(12), unique=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     nonce: Mapped[str] = mapped_column(String(24), unique=True)  # hex of the token's nonce
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

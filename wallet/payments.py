@@ -54,8 +54,8 @@ def _unix(now: datetime | int | float | None) -> int:
     if now is None:
         return int(datetime.now(UTC).timestamp())
     if isinstance(now, datetime):
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
+        if now.tzinfo is None:  # whose clock? refused, never guessed
+            raise ValueError("a naive datetime has no known zone; use aware UTC")
         return int(now.timestamp())
     return int(now)
 
@@ -266,8 +266,7 @@ def resolve_payment_code(
     )
     if row is None:
         raise token_error("payment_code_unknown", status=404)
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if _unix(now) > int(expires.timestamp()) + skew:
+    if _unix(now) > int(row.expires_at.timestamp()) + skew:
         raise token_error("token_expired")
     if nonce_used(session, row.nonce):
         raise token_error("token_used", status=409)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -17,6 +16,7 @@ from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
 from kindpakket.security import limiter
+from kindpakket.time import format_moment
 from wallet import auth, services
 from wallet.forms import ActivateForm, ButtonForm, LoginForm, PinForm
 from wallet.parties import family_receipt_link
@@ -30,7 +30,6 @@ bp = Blueprint(
 )
 REMEMBER = timedelta(days=400)  # a device stays logged in until it is logged out or revoked
 LOGIN_LIMIT = "10 per minute"
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")  # the wallet shows Dutch local time
 
 
 @bp.context_processor
@@ -52,8 +51,7 @@ def _day(value: date) -> str:
 
 
 def _moment(value: datetime) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return format_datetime(aware.astimezone(LOCAL_TZ), "d MMM yyyy HH:mm", rebase=False)
+    return format_moment(value, _lang())
 
 
 def init_app(app: Flask) -> None:

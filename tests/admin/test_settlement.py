@@ -143,7 +143,7 @@ def test_cancel_reverses_and_money_is_paid_again_later(session: Session) -> None
     batch = _settle(session, world)
     settlement.export_file(session, batch, actor="test")
     assert batch.status == "exported" and batch.exported_at is not None
-    settlement.cancel(session, batch, actor="test")
+    settlement.cancel(session, batch, actor="test", bank_rejection="AC01 incorrect account")
     session.commit()
     assert batch.status == "cancelled"
     payout = batch.payouts[0]

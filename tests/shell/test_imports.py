@@ -25,6 +25,8 @@ PLATFORM = {
     "keys",
     "audit",
     "api",
+    "time",
+    "sepatext",
 }
 PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export", "witness"}
 
