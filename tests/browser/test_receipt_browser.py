@@ -149,6 +149,7 @@ def test_familys_link_proves_amount_and_shop_from_the_hashed_bytes(paid: Paid) -
         assert "12,50" in page.inner_text("#c-amount")
         assert page.inner_text("#c-shop") == paid.shop_name
         assert page.inner_text("#c-kind") == "Betaling"
+        assert page.inner_text("#c-time").endswith((" CET", " CEST"))  # Amsterdam, zone named
         assert "Nog geen getuige" in page.inner_text("#witnesses")
         assert page.get_attribute("#history", "data-state") == "first"
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 360

@@ -114,8 +114,13 @@ function showContents(parsed) {
     ? String(parsed.ts)
     : new Intl.DateTimeFormat(lang, {
         timeZone: "Europe/Amsterdam",
-        dateStyle: "medium",
-        timeStyle: "medium",
+        day: "numeric",
+        month: "short",
+        year: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        timeZoneName: "short",
       }).format(moment);
   contents.hidden = false;
 }
