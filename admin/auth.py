@@ -176,6 +176,40 @@ def change_password(session: Session, user: AdminUser, *, current: str, new: str
     )
 
 
+def reset_user(
+    session: Session,
+    email: str,
+    *,
+    actor: str,
+    password: str | None = None,
+    active: bool | None = None,
+) -> AdminUser:
+    """Set a staff member's password and/or switch the account off or on; logins end."""
+    user = session.execute(
+        select(AdminUser).where(AdminUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise DomainError("not_found", _l("There is no staff member with this e-mail."), status=404)
+    changed: dict[str, Any] = {}
+    if password is not None:
+        check_password_strength(password, (user.email, user.name))
+        user.password_hash = hash_secret(password)
+        logins.count_success(user)  # a reset also lifts a lockout
+        changed["password_reset"] = True
+    if active is not None:
+        changed["active"] = user.active = active
+    logins.end_sessions(user)
+    record_event(
+        session,
+        "admin_user.reset",
+        actor=actor,
+        subject=f"admin_user:{user.id}",
+        tenant_id=user.municipality_id,
+        after=changed,
+    )
+    return user
+
+
 def log_out(session: Session, user_id: int) -> None:
     """End every login of the staff member on the server (a copied cookie stops working)."""
     user = session.get(AdminUser, user_id)

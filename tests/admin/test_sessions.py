@@ -145,3 +145,24 @@ def test_weak_passwords_are_refused_when_staff_are_created(cli, password: str, r
     )
     assert weak.exit_code == 2 and "weak_password" in weak.output
     assert reason in weak.output
+
+
+def test_cli_reset_switches_an_account_off_and_ends_its_logins(
+    engine: Engine, client: FlaskClient, cli
+) -> None:  # type: ignore[no-untyped-def]
+    seed(engine)
+    assert login(client).status_code == 302
+    off = cli("admin", "reset-user", "--email", EMAIL, "--inactive")
+    assert off.exit_code == 0, off.output
+    assert client.get("/admin/").status_code == 302
+    off_again = login(client)
+    assert off_again.status_code == 401 and "uitgezet" in off_again.get_data(as_text=True)
+    weak = cli("admin", "reset-user", "--email", EMAIL, "--password", input="aaaaaaaaaaaa\n" * 2)
+    assert weak.exit_code == 2 and "weak_password" in weak.output
+    new = "paarse olifant fietst langzaam"
+    on = cli(
+        "admin", "reset-user", "--email", EMAIL, "--active", "--password", input=f"{new}\n" * 2
+    )
+    assert on.exit_code == 0, on.output
+    assert login(client).status_code == 401
+    assert login(client, password=new).status_code == 302
