@@ -9,15 +9,16 @@ import pyotp
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user
+from pyotp.exceptions import OTPVerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin.models import ROLES, AdminUser
-from kindpakket import auth
+from kindpakket import auth, logins
 from kindpakket.audit import record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
-from kindpakket.passwords import hash_secret, verify_secret
+from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from wallet.models import Fund, Municipality
 
 # Who may do what: every admin page names the roles it admits.
@@ -31,7 +32,7 @@ class AdminPrincipal(UserMixin):
 
     def __init__(self, user: AdminUser) -> None:
         self.user_id = user.id
-        self.id = f"admin:{user.id}"
+        self.id = logins.login_id("admin", user)
         self.role = user.role
         self.municipality_id = user.municipality_id
         self.name = user.name
@@ -40,23 +41,47 @@ class AdminPrincipal(UserMixin):
     @property
     def actor(self) -> str:
         """Return the audit actor string."""
-        return self.id
+        return f"admin:{self.user_id}"
 
 
 def _load(rest: str) -> AdminPrincipal | None:
-    user = db.session.get(AdminUser, int(rest)) if rest.isdigit() else None
-    return AdminPrincipal(user) if user is not None and user.active else None
+    """Load the staff member of a login id; a cookie from before a logout is refused."""
+    parsed = logins.parse_rest(rest)
+    if parsed is None:
+        return None
+    user = db.session.get(AdminUser, parsed[0])
+    if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
+        return None
+    return AdminPrincipal(user)
 
 
 auth.register_role("admin", _load, "admin.login", ROLES)
 
 
-def authenticate(session: Session, email: str, password: str, totp: str | None) -> AdminUser:
-    """Return the staff member for these credentials or raise a DomainError."""
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    totp: str | None,
+    *,
+    policy: logins.LockoutPolicy = logins.LockoutPolicy(),
+    now: datetime | None = None,
+) -> AdminUser:
+    """Return the staff member for these credentials or raise a DomainError.
+
+    Wrong passwords and codes are counted on the account (see :mod:`kindpakket.logins`):
+    the caller commits even though this raises. A TOTP code is accepted once: its time
+    step is remembered and that step and earlier ones are refused afterwards.
+    """
+    now = now or datetime.now(UTC)
     user = session.execute(
         select(AdminUser).where(AdminUser.email == email.strip().lower())
     ).scalar_one_or_none()
+    if user is not None:
+        logins.refuse_if_locked(user, now)
     if not verify_secret(user.password_hash if user else None, password) or user is None:
+        if user is not None and (locked := logins.count_failure(user, policy, now)):
+            raise locked
         raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
     if not user.active:
         raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
@@ -67,9 +92,28 @@ def authenticate(session: Session, email: str, password: str, totp: str | None) 
                 _l("Enter the 6-digit code from your authenticator app."),
                 status=401,
             )
-        if not pyotp.TOTP(user.totp_secret).verify(totp.strip(), valid_window=1):
-            raise DomainError("bad_totp", _l("The 6-digit code is wrong or too old."), status=401)
+        step = _totp_step(user.totp_secret, totp, now)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            if locked := logins.count_failure(user, policy, now):
+                raise locked
+            raise DomainError(
+                "bad_totp",
+                _l("The 6-digit code is wrong, too old or already used. Wait for the next code."),
+                status=401,
+            )
+        user.totp_last_step = step
+    logins.count_success(user)
     return user
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """Return the time step whose code this is (one step of clock drift allowed), or None."""
+    try:
+        return pyotp.TOTP(secret).verify_and_get_timecode(
+            code.strip(), for_time=now, valid_window=1
+        )
+    except (OTPVerificationError, ValueError):
+        return None
 
 
 def create_user(
@@ -89,8 +133,7 @@ def create_user(
         raise DomainError("bad_role", _l("Role must be administrator, finance or viewer."))
     if "@" not in email or len(email) > 200:
         raise DomainError("bad_email", _l("That is not an e-mail address."))
-    if len(password) < 12:
-        raise DomainError("weak_password", _l("A password needs at least 12 characters."))
+    check_password_strength(password, (email, name))
     if session.execute(select(AdminUser.id).where(AdminUser.email == email)).first():
         raise DomainError("email_taken", _l("There is already an account with this e-mail."))
     secret = pyotp.random_base32() if with_totp else None
@@ -115,6 +158,63 @@ def create_user(
         after={"email": email, "role": role, "totp": bool(secret)},
     )
     return user, secret
+
+
+def change_password(session: Session, user: AdminUser, *, current: str, new: str) -> None:
+    """Set a new password after checking the current one; other logins of the user end."""
+    if not verify_secret(user.password_hash, current or ""):
+        raise DomainError("bad_password", _l("Your current password is wrong."), status=403)
+    check_password_strength(new, (user.email, user.name))
+    user.password_hash = hash_secret(new)
+    logins.end_sessions(user)
+    record_event(
+        session,
+        "admin_user.password_changed",
+        actor=f"admin:{user.id}",
+        subject=f"admin_user:{user.id}",
+        tenant_id=user.municipality_id,
+    )
+
+
+def reset_user(
+    session: Session,
+    email: str,
+    *,
+    actor: str,
+    password: str | None = None,
+    active: bool | None = None,
+) -> AdminUser:
+    """Set a staff member's password and/or switch the account off or on; logins end."""
+    user = session.execute(
+        select(AdminUser).where(AdminUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise DomainError("not_found", _l("There is no staff member with this e-mail."), status=404)
+    changed: dict[str, Any] = {}
+    if password is not None:
+        check_password_strength(password, (user.email, user.name))
+        user.password_hash = hash_secret(password)
+        logins.count_success(user)  # a reset also lifts a lockout
+        changed["password_reset"] = True
+    if active is not None:
+        changed["active"] = user.active = active
+    logins.end_sessions(user)
+    record_event(
+        session,
+        "admin_user.reset",
+        actor=actor,
+        subject=f"admin_user:{user.id}",
+        tenant_id=user.municipality_id,
+        after=changed,
+    )
+    return user
+
+
+def log_out(session: Session, user_id: int) -> None:
+    """End every login of the staff member on the server (a copied cookie stops working)."""
+    user = session.get(AdminUser, user_id)
+    if user is not None:
+        logins.end_sessions(user)
 
 
 def me() -> AdminPrincipal:

@@ -82,6 +82,27 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
         click.echo(f"TOTP secret (add it to an authenticator app): {secret}")
 
 
+@admin_group.command("reset-user")
+@click.option("--email", required=True)
+@click.option("--password/--keep-password", default=False, help="ask for a new password")
+@click.option("--active/--inactive", default=None, help="switch the account on or off")
+@with_appcontext
+def reset_user(email: str, password: bool, active: bool | None) -> None:
+    """Reset a staff member's password or switch the account off; every login ends."""
+    new = (
+        click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        if password
+        else None
+    )
+    with db.transaction() as session:
+        try:
+            auth.reset_user(session, email, actor="cli", password=new, active=active)
+        except DomainError as err:
+            click.echo(f"{err.code}: {err.message}", err=True)
+            sys.exit(2)
+    click.echo(f"user {email}: logins ended")
+
+
 def _commands() -> list[click.Command]:
     from admin import cli_funds, cli_reports, cli_shops
 

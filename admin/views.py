@@ -5,16 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from admin import auth
+from admin.models import AdminUser
+from kindpakket import logins
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
-from kindpakket.security import limiter
+from kindpakket.security import form_field, login_limits
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -31,32 +33,83 @@ class LoginForm(FlaskForm):
     )
 
 
+class PasswordForm(FlaskForm):
+    """The current password and a new one, typed twice."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password (at least 12 characters, not easy to guess)"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", _l("The two new passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@login_limits("admin", form_field("email"))
 def login():  # type: ignore[no-untyped-def]
     """Log a staff member in."""
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
         try:
             user = auth.authenticate(
-                db.session, form.email.data or "", form.password.data or "", form.totp.data
+                db.session,
+                form.email.data or "",
+                form.password.data or "",
+                form.totp.data,
+                policy=logins.policy(),
             )
-        except DomainError as err:
-            error = err.message
+        except DomainError as err:  # answered here so a counted failure is committed
+            error, status = err.message, (429 if err.status == 429 else 401)
         else:
             login_user(auth.AdminPrincipal(user))
             return redirect(safe_next("/admin", "admin.index"))
-    status = 401 if error else (400 if form.errors else 200)
+    status = status if error else (400 if form.errors else 200)
     return render_template("admin/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
-    """Log out."""
+    """Log out everywhere: the cookie of this and every other login stops working."""
+    if current_user.is_authenticated and getattr(current_user, "user_id", None):
+        auth.log_out(db.session, current_user.user_id)
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("admin.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@require_role(*auth.EVERYONE)
+def password():  # type: ignore[no-untyped-def]
+    """Change the password; every other login of this account ends."""
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        user = db.session.get(AdminUser, auth.me().user_id)
+        assert user is not None  # the loader found it for this request
+        try:
+            auth.change_password(
+                db.session, user, current=form.current.data or "", new=form.new.data or ""
+            )
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            login_user(auth.AdminPrincipal(user))  # this browser goes on with the new epoch
+            flash(_("Your password has been changed. Other logins of this account have ended."))
+            return redirect(url_for("admin.index"))
+    status = 400 if (error or form.errors) else 200
+    return render_template("admin/password.html", form=form, error=error), status
 
 
 @bp.get("/")

@@ -21,11 +21,17 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "CHECKPOINT_EVERY_SECONDS": (600, int),
     "TOKEN_TTL_SECONDS": (120, int),
     "TOKEN_CLOCK_SKEW_SECONDS": (5, int),
-    "RATELIMIT_STORAGE_URI": ("memory://", str),  # redis://127.0.0.1:6379 with >1 host
+    "RATELIMIT_STORAGE_URI": ("memory://", str),  # redis://127.0.0.1:6379 with >1 worker
+    "RATELIMIT_KEY_PREFIX": ("kindpakket", str),  # keeps apps sharing one Redis apart
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0 = none).
+    # Set it to exactly the number of hops: more lets clients choose their own address.
+    "TRUSTED_PROXIES": (0, int),
     "RATELIMIT_ENABLED": (True, lambda v: str(v).lower() not in {"0", "false", "no"}),
     "SESSION_COOKIE_SECURE": (False, lambda v: str(v).lower() in {"1", "true", "yes"}),
     "PIN_MAX_ATTEMPTS": (5, int),
     "PIN_LOCKOUT_SECONDS": (900, int),
+    "STAFF_MAX_ATTEMPTS": (5, int),  # wrong logins before a staff account locks
+    "STAFF_LOCKOUT_SECONDS": (900, int),  # first lockout; doubles while failures go on
     "MUNICIPALITY_NAME": ("Gemeente Voorbeeld", str),
     # Trusted witnesses: their cosignature vkeys, separated by commas or spaces.
     "WITNESS_VKEYS": ((), lambda v: v),
@@ -43,7 +49,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     instance = Path(settings["INSTANCE_DIR"]).resolve()
     settings["INSTANCE_DIR"] = str(instance)
     if not settings["DATABASE_URL"]:
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'kindpakket.db'}"
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
     if not settings["KEY_DIR"]:
@@ -76,7 +82,7 @@ def normalise_database_url(url: str) -> str:
 
 def _instance_secret(instance: Path) -> str:
     """Return the instance's secret key, creating it (mode 0600) on first use."""
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -13,11 +13,12 @@ unlucky: one thread per process waits in SQLite, polling every millisecond.
 from __future__ import annotations
 
 import contextvars
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,19 @@ class _WriterConnection(sqlite3.Connection):
             self._release()
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), or take group/other bits off it.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        with suppress(PermissionError):  # someone else's file: theirs to guard
+            os.chmod(path, 0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
     if url.startswith("sqlite"):
@@ -114,6 +128,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         database = engine.url.database or ""
         lock = None if database in ("", ":memory:") else _writer_lock(str(Path(database).resolve()))
+        if database not in ("", ":memory:") and not database.startswith("file:"):
+            private_file(Path(database))
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:

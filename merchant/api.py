@@ -16,22 +16,34 @@ from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
-from kindpakket.security import limiter
+from kindpakket.security import failed, limiter
 from merchant import auth, redemptions, refunds, reports
 from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
 
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
 ERRORS = "error: {error: {code, message}}"
-TYPED_CODE_LIMIT = "10 per minute"
+# Typed 8-digit codes can be guessed, so wrong ones are limited per shop (not per login:
+# an owner cannot multiply the budget by creating cashiers) and per code (many shops cannot
+# try one code often); scanned tokens are signed and exempt.
+TYPED_CODE_LIMIT_PER_SHOP = "10 per minute; 60 per hour; 300 per day"
+TYPED_CODE_LIMIT_PER_CODE = "5 per minute"
 
 
 def _lang() -> str:
     return str(get_locale() or "nl")
 
 
-def _user_key() -> str:
-    """Rate-limit key: the logged-in shop user (falls back to the address)."""
-    return str(getattr(current_user, "id", None) or request.remote_addr)
+def _shop_key() -> str:
+    """Rate-limit key: the logged-in user's shop (falls back to the address)."""
+    shop_id = getattr(current_user, "shop_id", None)
+    return f"shop:{shop_id}" if shop_id else f"address:{request.remote_addr}"
+
+
+def _code_key() -> str:
+    """Rate-limit key: the typed code's digits."""
+    body = request.get_json(silent=True) or {}
+    code = body.get("code") if isinstance(body, dict) else None
+    return "typed-code:" + "".join(ch for ch in str(code or "") if ch.isdigit())[:16]
 
 
 def _scanned() -> bool:
@@ -107,7 +119,12 @@ class Redemptions(MethodView):
     """Payments of the logged-in shop."""
 
     @require_role(*auth.ROLES)
-    @limiter.limit(TYPED_CODE_LIMIT, key_func=_user_key, exempt_when=_scanned)
+    @limiter.limit(
+        TYPED_CODE_LIMIT_PER_SHOP, key_func=_shop_key, exempt_when=_scanned, deduct_when=failed
+    )
+    @limiter.limit(
+        TYPED_CODE_LIMIT_PER_CODE, key_func=_code_key, exempt_when=_scanned, deduct_when=failed
+    )
     @blp.arguments(RedemptionIn)
     @blp.response(201, PaymentOut)
     @blp.alt_response(200, schema=PaymentOut, description="the first result of this key")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket import auth
+from kindpakket import auth, logins
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.passwords import verify_secret
@@ -23,7 +25,7 @@ class ShopPrincipal(UserMixin):
     def __init__(self, user: ShopUser) -> None:
         self.row = user  # loaded once per request; the views reuse it without a query
         self.user_id = user.id
-        self.id = f"shop_user:{user.id}"
+        self.id = logins.login_id("shop_user", user)
         self.role = user.role
         self.shop_id = user.shop_id
         self.name = user.name
@@ -32,30 +34,58 @@ class ShopPrincipal(UserMixin):
     @property
     def actor(self) -> str:
         """Return the audit actor string."""
-        return self.id
+        return f"shop_user:{self.user_id}"
 
 
 def _load(rest: str) -> ShopPrincipal | None:
-    if not rest.isdigit():
+    """Load the shop user of a login id; a cookie from before a logout is refused."""
+    parsed = logins.parse_rest(rest)
+    if parsed is None:
         return None
     with db.reader() as session:
-        user = session.get(ShopUser, int(rest))
-    return ShopPrincipal(user) if user is not None and user.active else None
+        user = session.get(ShopUser, parsed[0])
+    if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
+        return None
+    return ShopPrincipal(user)
 
 
 auth.register_role("shop_user", _load, "merchant.login", ROLES)
 
 
-def authenticate(session: Session, email: str, password: str) -> ShopUser:
-    """Return the shop user for these credentials or raise a DomainError."""
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    policy: logins.LockoutPolicy = logins.LockoutPolicy(),
+    now: datetime | None = None,
+) -> ShopUser:
+    """Return the shop user for these credentials or raise a DomainError.
+
+    Wrong passwords are counted on the account and lock it for a growing while (see
+    :mod:`kindpakket.logins`): the caller commits even though this raises.
+    """
+    now = now or datetime.now(UTC)
     user = session.execute(
         select(ShopUser).where(ShopUser.email == email.strip().lower())
     ).scalar_one_or_none()
+    if user is not None:
+        logins.refuse_if_locked(user, now)
     if not verify_secret(user.password_hash if user else None, password) or user is None:
+        if user is not None and (locked := logins.count_failure(user, policy, now)):
+            raise locked
         raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
     if not user.active:
         raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+    logins.count_success(user)
     return user
+
+
+def log_out(session: Session, user_id: int) -> None:
+    """End every login of the shop user on the server (a copied cookie stops working)."""
+    user = session.get(ShopUser, user_id)
+    if user is not None:
+        logins.end_sessions(user)
 
 
 def me() -> ShopPrincipal:

@@ -57,6 +57,12 @@ class ShopUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # owner | cashier
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login id in the session cookie; raised on logout, password change and
+    # blocking, so every cookie issued before stops working on the server.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong passwords since the last good login; locks the account (growing lockout).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     shop: Mapped[Shop] = relationship(back_populates="users")

@@ -50,6 +50,10 @@ MESSAGES: dict[str, Any] = {
     "token_used": _l("This code has already been used. Ask the family to show a fresh code."),
     "voucher_not_found": _l("There is no budget for this code. Ask the family for a fresh code."),
     "payment_code_unknown": _l("This payment code does not exist. Check the digits and try again."),
+    # One answer for typed codes that are unknown, used or expired: guessing learns nothing.
+    "payment_code_invalid": _l(
+        "This payment code is not valid. Check the digits, or ask the family for a fresh code."
+    ),
     "voucher_blocked": _l("This budget is blocked. The family can unblock it in the wallet."),
     "voucher_expired": _l("This budget has expired and can no longer be used."),
     "fund_closed": _l("This fund is closed today: no payments are possible."),
@@ -69,6 +73,7 @@ MESSAGES: dict[str, Any] = {
 }
 # HTTP status per refusal code not raised by the wallet.
 STATUS = {
+    "payment_code_invalid": 404,
     "token_used": 409,
     "voucher_blocked": 409,
     "voucher_expired": 409,
@@ -226,9 +231,18 @@ def _resolve(
         payload = verify_token_text(token, now=now, keyring=keyring, skew=skew)
         return payload.nonce_hex, payload.voucher_id
     if code:
-        nonce, voucher = wallet.resolve_payment_code(session, code, now=now, skew=skew)
+        try:
+            nonce, voucher = wallet.resolve_payment_code(session, code, now=now, skew=skew)
+        except DomainError as err:
+            if err.code in _TYPED_CODE_REFUSALS:
+                raise refusal("payment_code_invalid") from None
+            raise
         return nonce, voucher.id
     raise refusal("missing_code")
+
+
+# What a typed code's refusal may not tell apart (a signed token may: it proves it was real).
+_TYPED_CODE_REFUSALS = frozenset({"payment_code_unknown", "token_expired", "token_used"})
 
 
 _VOUCHER = Voucher.__table__.c

@@ -12,9 +12,10 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kindpakket import logins
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
-from kindpakket.passwords import hash_secret, verify_secret
+from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
 from merchant.models import Shop, ShopUser
 
@@ -29,7 +30,6 @@ CATEGORIES: dict[str, object] = {
     "other": _l("Other"),
 }
 KVK_RE = re.compile(r"^\d{8}$")
-MIN_PASSWORD = 12
 MAX_NAME = 120  # the column's length
 
 
@@ -106,9 +106,8 @@ def check_legal_name(name: str) -> str:
     return name
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise DomainError("weak_password", _l("A password needs at least 12 characters."))
+def _check_password(password: str, *context: str) -> None:
+    check_password_strength(password, context)
 
 
 def _email_free(session: Session, email: str) -> None:
@@ -124,7 +123,7 @@ def apply_shop(session: Session, form: Application, *, ip: str | None = None) ->
         raise DomainError("bad_category", _l("Choose a category from the list."))
     email = _check_email(form.email)
     owner_email = _check_email(form.owner_email)
-    _check_password(form.password)
+    _check_password(form.password, owner_email, form.owner_name, form.name, email)
     name = check_legal_name(form.name)
     if not form.address.strip() or not form.city.strip():
         raise DomainError("missing_field", _l("Fill in the name and address of the shop."))
@@ -175,7 +174,7 @@ def add_staff(
     """Add a cashier to the owner's shop."""
     _require_owner(owner)
     email = _check_email(email)
-    _check_password(password)
+    _check_password(password, email, name)
     _email_free(session, email)
     user = ShopUser(
         shop_id=owner.shop_id,
@@ -206,6 +205,8 @@ def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active:
         raise DomainError("not_found", _l("There is no such cashier in your shop."), status=404)
     before = user.active
     user.active = active
+    if not active:
+        logins.end_sessions(user)  # a cashier switched on again must log in again
     record_event(
         session,
         "shop_user.activated" if active else "shop_user.deactivated",
@@ -239,6 +240,21 @@ def change_iban(
         ip=ip,
     )
     return shop
+
+
+def change_password(session: Session, user: ShopUser, *, current: str, new: str) -> None:
+    """Set a new password after checking the current one; other logins of the user end."""
+    if not verify_secret(user.password_hash, current or ""):
+        raise DomainError("bad_password", _l("Your current password is wrong."), status=403)
+    _check_password(new, user.email, user.name)
+    user.password_hash = hash_secret(new)
+    logins.end_sessions(user)
+    record_event(
+        session,
+        "shop_user.password_changed",
+        actor=f"shop_user:{user.id}",
+        subject=f"shop_user:{user.id}",
+    )
 
 
 def staff(session: Session, shop_id: int) -> list[ShopUser]:

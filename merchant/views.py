@@ -17,26 +17,28 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from kindpakket import logins
 from kindpakket import time as clock
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
-from kindpakket.security import limiter, scanner_page
+from kindpakket.security import form_field, limiter, login_limits, scanner_page
 from merchant import auth, redemptions, refunds, reports, services
 from merchant.forms import (
     ApplyForm,
     ButtonForm,
     IbanForm,
     LoginForm,
+    PasswordForm,
     PeriodForm,
     RefundForm,
     StaffForm,
 )
-from merchant.models import Redemption, Shop, ShopApproval
+from merchant.models import Redemption, Shop, ShopApproval, ShopUser
 from wallet.models import Fund
 
 bp = Blueprint(
@@ -78,30 +80,59 @@ def apply():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@login_limits("shop", form_field("email"))
 def login():  # type: ignore[no-untyped-def]
     """Log a shop owner or cashier in."""
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(db.session, form.email.data or "", form.password.data or "")
-        except DomainError as err:
-            error = err.message
+            user = auth.authenticate(
+                db.session, form.email.data or "", form.password.data or "", policy=logins.policy()
+            )
+        except DomainError as err:  # answered here so a counted failure is committed
+            error, status = err.message, (429 if err.status == 429 else 401)
         else:
             login_user(auth.ShopPrincipal(user))
             return redirect(safe_next("/merchant", "merchant.scan"))
-    status = 401 if error else (400 if form.errors else 200)
+    status = status if error else (400 if form.errors else 200)
     return render_template("merchant/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
-    """Log out."""
+    """Log out everywhere: the cookie of this and every other login stops working."""
     ButtonForm().validate_on_submit()
+    if current_user.is_authenticated and getattr(current_user, "user_id", None):
+        auth.log_out(db.session, current_user.user_id)
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("merchant.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@require_role(*auth.ROLES)
+def password():  # type: ignore[no-untyped-def]
+    """Change the password; every other login of this account ends."""
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        user = db.session.get(ShopUser, auth.me().user_id)
+        assert user is not None  # the loader found it for this request
+        try:
+            services.change_password(
+                db.session, user, current=form.current.data or "", new=form.new.data or ""
+            )
+        except DomainError as err:
+            db.discard()
+            error = err.message
+        else:
+            login_user(auth.ShopPrincipal(user))  # this browser goes on with the new epoch
+            flash(_("Your password has been changed. Other logins of this account have ended."))
+            return redirect(url_for("merchant.index"))
+    status = 400 if (error or form.errors) else 200
+    return render_template("merchant/password.html", form=form, error=error), status
 
 
 @bp.get("/")

@@ -9,6 +9,7 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_smorest import Blueprint
 
 from kindpakket.appkeys import app_keyring
@@ -16,7 +17,7 @@ from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
-from kindpakket.security import limiter
+from kindpakket.security import limiter, login_limits
 from wallet import auth, services
 from wallet.parties import family_receipt_link
 from wallet.schemas import (
@@ -111,7 +112,7 @@ def block(voucher_id: int) -> dict[str, Any]:
 
 @blp.route("/vouchers/<int:voucher_id>/unblock", methods=["POST"])
 @require_role(auth.ROLE)
-@limiter.limit("10 per minute")
+@login_limits("household", lambda: str(getattr(current_user, "household_id", "") or ""))
 @blp.arguments(PinSchema)
 @blp.response(200, VoucherSchema)
 @blp.alt_response(401, description="pin_wrong")

@@ -15,7 +15,7 @@ from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
-from kindpakket.security import limiter
+from kindpakket.security import limiter, login_limits
 from kindpakket.time import format_moment
 from wallet import auth, services
 from wallet.forms import ActivateForm, ButtonForm, LoginForm, PinForm
@@ -29,7 +29,6 @@ bp = Blueprint(
     static_folder="static",
 )
 REMEMBER = timedelta(days=400)  # a device stays logged in until it is logged out or revoked
-LOGIN_LIMIT = "10 per minute"
 
 
 @bp.context_processor
@@ -69,8 +68,18 @@ def _start(row):  # type: ignore[no-untyped-def]
     login_user(auth.principal_for(row), remember=True, duration=REMEMBER)
 
 
+def _typed_code() -> str:
+    """Return the posted activation code in its stored form (the per-account limit key)."""
+    return services.normalise_code(request.form.get("code", ""))
+
+
+def _household_key() -> str:
+    """Return the logged-in household (the per-account limit key of PIN checks)."""
+    return str(getattr(current_user, "household_id", "") or "")
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@login_limits("family", _typed_code)
 def login():  # type: ignore[no-untyped-def]
     """Log in with the activation code and PIN."""
     if _is_family() and request.method == "GET":
@@ -96,7 +105,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/activate", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@login_limits("family", _typed_code)
 def activate():  # type: ignore[no-untyped-def]
     """Activate a code from the letter (link or typed) and choose a PIN."""
     form = ActivateForm()
@@ -192,7 +201,7 @@ def block(voucher_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/vouchers/<int:voucher_id>/unblock", methods=["GET", "POST"])
 @require_role(auth.ROLE)
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@login_limits("household", _household_key)
 def unblock(voucher_id: int):  # type: ignore[no-untyped-def]
     """Unblock a child's budget with the PIN."""
     household = auth.household()

@@ -122,7 +122,7 @@ CASES: list[tuple[str, int, Setup]] = [
     ("token_not_yet_valid", 400, _not_yet_valid),
     ("token_used", 409, _used),
     ("voucher_not_found", 404, _voucher_not_found),
-    ("payment_code_unknown", 404, _code_unknown),
+    ("payment_code_invalid", 404, _code_unknown),
     ("voucher_blocked", 409, _voucher_status("blocked")),
     ("voucher_expired", 409, _voucher_status("expired")),
     ("fund_closed", 409, _fund_change(status="closed")),
