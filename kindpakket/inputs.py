@@ -3,8 +3,10 @@
 Whatever a client sends, the answer is ours (404, 413 or 422 with the standard error body),
 never a server error from a driver or parser deeper down:
 
-* ids in URLs (``<int:...>``) are whole numbers 1 .. 2**63-1 written in ASCII digits, the
-  range of a BIGINT column; anything else is a plain 404, as for a number that does not exist;
+* ids in URLs (``<int:...>``) are whole numbers written in ASCII digits within their column:
+  1 .. 2**31-1 (INTEGER) for ids, 1 .. 2**63-1 (BIGINT) for the ledger's numbers ``seq`` and
+  ``size``; anything else is a plain 404, as for a number that does not exist (PostgreSQL
+  would refuse the comparison with an out-of-range error);
 * text (query arguments, form fields, path parts, JSON strings and keys) may not hold NUL
   (PostgreSQL refuses it), lone surrogates (no UTF-8 exists for them) or more than
   ``MAX_TEXT`` characters;
@@ -23,11 +25,13 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter, Rule, ValidationError
 
 from kindpakket.errors import DomainError
 
+INT_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
+LEDGER_NUMBERS = frozenset({"seq", "size"})  # BIGINT columns; every other id is an INTEGER
 BIGINT_MIN = -(2**63)
 MAX_TEXT = 10_000  # characters in one field; forms and schemas set tighter bounds per field
 MAX_JSON_BYTES = 64 * 1024  # API bodies are a few hundred bytes
@@ -38,11 +42,11 @@ _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in every route: 1 .. 2**63-1 in ASCII digits, else no match (404)."""
+    """``<int:...>`` in every route: 1 .. ``max`` in ASCII digits, else no match (404)."""
 
     regex = r"[0-9]+"
 
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int = 1, max: int = BIGINT_MAX):
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int = 1, max: int = INT_MAX):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
 
     def to_python(self, value: str) -> int:
@@ -52,6 +56,17 @@ class IdConverter(IntegerConverter):
         return number
 
 
+class BoundedRule(Rule):
+    """A URL rule whose plain ``<int:name>`` parts get the range of their column."""
+
+    def get_converter(
+        self, variable_name: str, converter_name: str, args: tuple[Any, ...], kwargs: Any
+    ) -> Any:
+        if converter_name == "int" and not args and not kwargs:
+            kwargs = {"max": BIGINT_MAX if variable_name in LEDGER_NUMBERS else INT_MAX}
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Bound the ``int`` URL converter and check every request's input before its view.
 
@@ -59,6 +74,7 @@ def init_app(app: Flask) -> None:
     before the other extensions, so this check runs first.
     """
     app.url_map.converters["int"] = IdConverter
+    app.url_rule_class = BoundedRule
     app.before_request_funcs.setdefault(None, []).insert(0, check_request)
 
 
@@ -128,9 +144,7 @@ def check_json(body: bytes) -> Any:
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):  # malformed, bad UTF-8, or a 4300-digit number
-        raise refuse(
-            "invalid_json", _l("The request is not valid JSON."), status=400
-        ) from None
+        raise refuse("invalid_json", _l("The request is not valid JSON."), status=400) from None
     _check_json_texts(value, "json")
     return value
 

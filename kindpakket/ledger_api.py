@@ -179,6 +179,7 @@ def _proof_json(session: Any, seq: int, size: int, note: str | None) -> dict[str
 
 @blp.route("/checkpoints/latest")
 @blp.response(200, CheckpointSchema)
+@blp.alt_response(404, description="no checkpoint yet (no_checkpoint)")
 @blp.doc(security=[])
 def latest_checkpoint() -> dict[str, Any]:
     """Return the newest signed checkpoint."""

@@ -8,7 +8,7 @@ kind shares are added here (:class:`ErrorResponses`); a route declares only its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from apispec import BasePlugin
@@ -24,7 +24,7 @@ DESCRIPTIONS = {
     400: "bad request: invalid JSON, expired form (csrf_failed) or a refused use case",
     401: "not logged in (login_required)",
     403: "logged in with another role (forbidden)",
-    404: "no such resource (also for ids outside 1 .. 2**63-1)",
+    404: "no such resource (also for ids outside their column's range)",
     413: "request body too large (too_large)",
     422: "invalid input (invalid_input, invalid_text, text_too_long, json_too_deep)",
     429: "too many requests",
@@ -62,13 +62,23 @@ class UtcDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def Cents(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field class
+def Cents(**kwargs: Any) -> fields.Integer:
     """Return an amount in cents: a whole number within a BIGINT column."""
     kwargs.setdefault("validate", validate.Range(min=BIGINT_MIN, max=BIGINT_MAX))
     return fields.Integer(strict=True, **kwargs)
 
 
-def Count(minimum: int = 0, **kwargs: Any) -> fields.Integer:  # noqa: N802
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)  # days around the ends of Python's calendar overflow in time zones
+
+
+def Day(**kwargs: Any) -> fields.Date:
+    """Return a calendar day (ISO 8601) a period filter can use: 1900 .. 2999."""
+    kwargs.setdefault("validate", validate.Range(min=FIRST_DAY, max=LAST_DAY))
+    return fields.Date(**kwargs)
+
+
+def Count(minimum: int = 0, **kwargs: Any) -> fields.Integer:
     """Return a count or sequence number: a whole number from ``minimum`` up to BIGINT."""
     kwargs.setdefault("validate", validate.Range(min=minimum, max=BIGINT_MAX))
     return fields.Integer(**kwargs)
@@ -79,7 +89,7 @@ def id_param_schema(converter: IdConverter) -> dict[str, Any]:
     return {"type": "integer", "minimum": converter.min, "maximum": converter.max}
 
 
-class ErrorResponses(BasePlugin):  # type: ignore[misc]
+class ErrorResponses(BasePlugin):
     """Add the error statuses an operation shares with others of its kind, with our body."""
 
     def __init__(self, app: Flask) -> None:
@@ -105,8 +115,10 @@ class ErrorResponses(BasePlugin):  # type: ignore[misc]
         converters = getattr(rule, "_converters", {}) or {}
         if converters:
             statuses.add(404)
-        if operation.get("parameters") or operation.get("requestBody") or any(
-            not isinstance(c, IdConverter) for c in converters.values()
+        if (
+            operation.get("parameters")
+            or operation.get("requestBody")
+            or any(not isinstance(c, IdConverter) for c in converters.values())
         ):
             statuses.add(422)
         if operation.get("requestBody"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from kindpakket.openapi import Cents, UtcDateTime
+from kindpakket.openapi import Cents, Day, UtcDateTime
 
 
 class RedemptionIn(Schema):
@@ -62,8 +62,8 @@ class RefundOut(Schema):
 class PeriodIn(Schema):
     """A period filter: first and last day, both optional."""
 
-    start = fields.Date(load_default=None, data_key="from")
-    end = fields.Date(load_default=None, data_key="to")
+    start = Day(load_default=None, data_key="from")
+    end = Day(load_default=None, data_key="to")
 
 
 class LineOut(Schema):
