@@ -25,6 +25,8 @@ PLATFORM = {
     "keys",
     "audit",
     "api",
+    "inputs",
+    "openapi",
 }
 PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export"}
 
