@@ -10,6 +10,9 @@ never a server error from a driver or parser deeper down:
 * text (query arguments, form fields, path parts, JSON strings and keys) may not hold NUL
   (PostgreSQL refuses it), lone surrogates (no UTF-8 exists for them) or more than
   ``MAX_TEXT`` characters;
+* a day typed in a query or form (``YYYY-MM-DD``, as date inputs send it) lies in the years
+  1900 .. 2999: days near the ends of Python's calendar overflow when periods are turned into
+  instants in a time zone, in every date filter alike;
 * a JSON body is at most ``MAX_JSON_BYTES`` and ``MAX_JSON_DEPTH`` levels deep, and is checked
   before it is parsed (Python's parser recurses, and refuses integers over 4300 digits).
 
@@ -38,6 +41,8 @@ MAX_JSON_BYTES = 64 * 1024  # API bodies are a few hundred bytes
 MAX_JSON_DEPTH = 32
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+_ISO_DAY = re.compile(r"\s*([0-9]{4})-[0-9]{2}-[0-9]{2}\s*")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _JSON_TOKENS = re.compile(rb'\\.|["\[\]{}]')  # escapes first, so \" is no quote
 
 
@@ -87,6 +92,7 @@ def check_request() -> None:
     """Refuse input that no view could store or parse safely (runs before every view)."""
     for where, name, text in _texts():
         check_text(text, field=f"{where}.{name}")
+        check_day(text, field=f"{where}.{name}")
     if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
         body = request.get_data(cache=True)
         if body:
@@ -122,6 +128,18 @@ def check_text(text: str, *, field: str = "", limit: int = MAX_TEXT) -> str:
         raise refuse(
             "invalid_text",
             _l("A text holds characters that are not allowed (such as NUL)."),
+            field=field,
+        )
+    return text
+
+
+def check_day(text: str, *, field: str = "") -> str:
+    """Return ``text``; raise a 422 when it is an ISO day outside the years we can handle."""
+    day = _ISO_DAY.fullmatch(text)
+    if day and not FIRST_YEAR <= int(day.group(1)) <= LAST_YEAR:
+        raise refuse(
+            "date_out_of_range",
+            _l("Choose a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR),
             field=field,
         )
     return text

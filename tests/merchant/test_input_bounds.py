@@ -181,3 +181,18 @@ def test_date_times_in_api_answers_carry_their_zone(client: Any, world: World) -
     for device in devices:
         for name in ("created_at", "last_seen_at"):
             assert datetime.fromisoformat(device[name]).utcoffset() is not None, device
+
+
+def test_days_outside_1900_to_2999_in_date_filters_are_refused(
+    client: Any, session: Session, world: World
+) -> None:
+    fx.admin_user(session, world.fund.municipality)
+    session.commit()
+    admin_login(client)
+    for query in ("from=0001-01-01", "to=9999-12-31", "from=2026-01-01&to=3000-01-01"):
+        assert client.get(f"/admin/audit/?{query}").status_code == 422, query
+        assert client.get(f"/admin/audit/export.csv?{query}").status_code == 422, query
+    assert client.get("/admin/audit/?from=2026-01-01&to=2026-12-31").status_code == 200
+    login(client, world.cashier.email)
+    api = client.get("/api/v1/merchant/redemptions?from=0001-01-01")
+    assert _error(api, 422, "date_out_of_range")["field"] == "query.from"
