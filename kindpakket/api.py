@@ -2,4 +2,16 @@
 
 from flask_smorest import Api
 
-api = Api()
+from kindpakket.inputs import IdConverter
+from kindpakket.openapi import ErrorSchema, id_param_schema
+
+
+class KindpakketApi(Api):  # type: ignore[misc]
+    """Our error body in the spec, and no catch-all ``default`` response on operations."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+api = KindpakketApi()
+api.register_converter(IdConverter, id_param_schema)

@@ -15,12 +15,13 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from nacl.signing import SigningKey
 
 from kindpakket.appkeys import app_keyring
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.openapi import Count, UtcDateTime
 from kindpakket.receipts import LINK_PARTIES, reader_party, receipt_link, verify_url
 from ledger import merkle, proofs, store
 from ledger.checkpoint import vkey
@@ -42,7 +43,7 @@ class CheckpointSchema(Schema):
     size = fields.Integer(metadata={"description": "tree size (number of entries)"})
     root = fields.String(metadata={"description": "Merkle root, base64"})
     note = fields.String(metadata={"description": "C2SP signed note, with witness cosignatures"})
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class EntryArgs(Schema):
@@ -74,8 +75,8 @@ class EntrySchema(Schema):
 class ProofArgs(Schema):
     """Which tree the proof is against."""
 
-    size = fields.Integer(
-        validate=validate.Range(min=1),
+    size = Count(
+        1,
         metadata={"description": "tree size; default: the newest checkpoint"},
     )
 
@@ -95,8 +96,8 @@ class InclusionSchema(Schema):
 class ConsistencyArgs(Schema):
     """Two tree sizes."""
 
-    old = fields.Integer(required=True, validate=validate.Range(min=0))
-    new = fields.Integer(required=True, validate=validate.Range(min=0))
+    old = Count(0, required=True)
+    new = Count(0, required=True)
 
 
 class ConsistencySchema(Schema):
@@ -204,6 +205,7 @@ def _proof_json(session: Any, seq: int, size: int, note: str | None) -> dict[str
 
 @blp.route("/checkpoints/latest")
 @blp.response(200, CheckpointSchema)
+@blp.alt_response(404, description="no checkpoint yet (no_checkpoint)")
 @blp.doc(security=[])
 def latest_checkpoint() -> dict[str, Any]:
     """Return the newest signed checkpoint."""
@@ -249,6 +251,7 @@ def entry(args: dict[str, Any], seq: int) -> Any:
 @blp.route("/entries/<int:seq>/proof")
 @blp.arguments(ProofArgs, location="query")
 @blp.response(200, InclusionSchema)
+@blp.alt_response(400, description="no proof for these numbers")
 @blp.doc(security=[])
 def entry_proof(args: dict[str, Any], seq: int) -> dict[str, Any]:
     """Return the inclusion proof of entry ``seq`` and the signed checkpoint it leads to."""
@@ -273,6 +276,7 @@ def entry_proof(args: dict[str, Any], seq: int) -> dict[str, Any]:
 @blp.route("/consistency")
 @blp.arguments(ConsistencyArgs, location="query")
 @blp.response(200, ConsistencySchema)
+@blp.alt_response(400, description="no proof for these sizes")
 @blp.doc(security=[])
 def consistency(args: dict[str, Any]) -> dict[str, Any]:
     """Return the consistency proof between tree sizes ``old`` and ``new``."""

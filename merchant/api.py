@@ -130,6 +130,7 @@ class Redemptions(MethodView):
     @blp.alt_response(200, schema=PaymentOut, description="the first result of this key")
     @blp.alt_response(400, description=ERRORS)
     @blp.alt_response(403, description=ERRORS)
+    @blp.alt_response(404, description=ERRORS)
     @blp.alt_response(409, description=ERRORS)
     def post(self, data: dict[str, Any]) -> Any:
         """Take a payment: token or typed code, amount in cents, idempotency key."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kindpakket.errors import DomainError
+from kindpakket.inputs import BIGINT_MAX, BIGINT_MIN
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from kindpakket.time import local_day
@@ -518,8 +519,13 @@ def record_refusal(
         cashier_id=cashier.id if cashier else None,
         code=err.code[:40],
         voucher_id=getattr(err, "voucher_id", None),
-        amount_cents=amount_cents if isinstance(amount_cents, int) else None,
+        amount_cents=amount_cents if _storable(amount_cents) else None,
         created_at=datetime.now(UTC),
     )
     session.add(row)
     return row
+
+
+def _storable(amount: Any) -> bool:
+    """Return True for an amount the refusal log can hold (a BIGINT; 2**63 is refused too)."""
+    return type(amount) is int and BIGINT_MIN <= amount <= BIGINT_MAX

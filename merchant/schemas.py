@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from kindpakket.openapi import Cents, Day, UtcDateTime
+
 
 class RedemptionIn(Schema):
     """A payment request from the scanner page: a token or a typed code, an amount, a key."""
@@ -26,7 +28,7 @@ class PaymentOut(Schema):
     ledger_seq = fields.Integer()
     entry_hash = fields.String()
     verify_url = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     balance_cents = fields.Integer(allow_none=True)
     balance = fields.String(allow_none=True)
     replayed = fields.Boolean()
@@ -35,7 +37,7 @@ class PaymentOut(Schema):
 class RefundIn(Schema):
     """A refund of (part of) a payment."""
 
-    amount_cents = fields.Integer(required=True, strict=True)
+    amount_cents = Cents(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
     idempotency_key = fields.String(load_default=None, validate=validate.Length(min=8, max=80))
 
@@ -53,15 +55,15 @@ class RefundOut(Schema):
     ledger_seq = fields.Integer()
     entry_hash = fields.String()
     verify_url = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     replayed = fields.Boolean()
 
 
 class PeriodIn(Schema):
     """A period filter: first and last day, both optional."""
 
-    start = fields.Date(load_default=None, data_key="from")
-    end = fields.Date(load_default=None, data_key="to")
+    start = Day(load_default=None, data_key="from")
+    end = Day(load_default=None, data_key="to")
 
 
 class LineOut(Schema):
@@ -70,7 +72,7 @@ class LineOut(Schema):
     kind = fields.String(metadata={"example": "payment"})
     id = fields.Integer()
     redemption_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     amount_cents = fields.Integer()
     receipt_number = fields.String()
     cashier = fields.String()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from kindpakket.openapi import UtcDateTime
+
 
 class VoucherSchema(Schema):
     """One child's budget as the family sees it."""
@@ -53,7 +55,7 @@ class HistoryItemSchema(Schema):
     shop_name = fields.String(required=True)
     receipt = fields.String(required=True)
     amount_cents = fields.Integer(required=True)
-    at = fields.DateTime(required=True)
+    at = UtcDateTime(required=True)
     receipt_url = fields.String(required=True)
 
 
@@ -74,8 +76,8 @@ class DeviceSchema(Schema):
 
     id = fields.String(required=True)
     device = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
-    last_seen_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    last_seen_at = UtcDateTime(required=True)
     current = fields.Boolean(required=True)
 
 

@@ -27,6 +27,8 @@ PLATFORM = {
     "api",
     "time",
     "sepatext",
+    "inputs",
+    "openapi",
 }
 PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export", "witness"}
 
