@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from nacl.signing import SigningKey
 
 from kindpakket.appkeys import app_keyring
