@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from ledger import store
-from merchant.models import Shop, ShopApproval, payable_account
+from merchant.models import Shop, ShopApproval, payable_account, shop_fund_ids
 from wallet.models import Fund
 
 DECISIONS = ("approved", "rejected", "suspended")
@@ -159,6 +159,7 @@ def suspend_shop(session: Session, shop: Shop, reason: str, *, actor: str) -> Sh
         "shop.suspended",
         actor=actor,
         subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
         before={"status": before},
         after={"status": "suspended", "reason": reason.strip()},
     )
@@ -174,6 +175,7 @@ def reinstate_shop(session: Session, shop: Shop, *, actor: str) -> Shop:
         "shop.reinstated",
         actor=actor,
         subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
         before={"status": before},
         after={"status": "active"},
     )

@@ -44,7 +44,9 @@ def login():  # type: ignore[no-untyped-def]
             )
         except DomainError as err:
             error = err.message
+            auth.record_login(db.session, form.email.data or "", err)
         else:
+            auth.record_login(db.session, user.email)
             login_user(auth.AdminPrincipal(user))
             return redirect(safe_next("/admin", "admin.index"))
     status = 401 if error else (400 if form.errors else 200)
@@ -54,6 +56,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     """Log out."""
+    auth.record_logout(db.session)
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("admin.login"))

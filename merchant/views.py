@@ -88,7 +88,9 @@ def login():  # type: ignore[no-untyped-def]
             user = auth.authenticate(db.session, form.email.data or "", form.password.data or "")
         except DomainError as err:
             error = err.message
+            auth.record_login(db.session, form.email.data or "", err)
         else:
+            auth.record_login(db.session, user.email)
             login_user(auth.ShopPrincipal(user))
             return redirect(safe_next("/merchant", "merchant.scan"))
     status = 401 if error else (400 if form.errors else 200)
@@ -99,6 +101,7 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     """Log out."""
     ButtonForm().validate_on_submit()
+    auth.record_logout(db.session)
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("merchant.login"))
