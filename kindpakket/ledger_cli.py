@@ -105,7 +105,9 @@ def ledger_checkpoint() -> None:
             session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
         )
         if made.created:  # installation-wide: the checkpoint covers every fund
-            record_event(session, "ledger.checkpoint_signed", actor="cli", after={"size": made.size})
+            record_event(
+                session, "ledger.checkpoint_signed", actor="cli", after={"size": made.size}
+            )
     click.echo(made.note, nl=False)
     if not made.created:
         click.echo(f"(checkpoint {made.size} already existed)", err=True)
