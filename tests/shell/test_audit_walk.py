@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -50,6 +51,13 @@ COMMANDS_WITHOUT_EVENT = {
     "shop list": "reads only",
     "report": "reads only",
     "demo": "seeds a demo installation through the audited use cases of the other commands",
+    "openapi print": "flask-smorest's command; prints the API description",
+    "openapi write": "flask-smorest's command; writes the API description to a file",
+    "openapi list-config-prefixes": "flask-smorest's command; reads only",
+    "limiter config": "Flask-Limiter's command; reads only",
+    "limiter limits": "Flask-Limiter's command; reads only",
+    "limiter clear": "Flask-Limiter's command: resets rate-limit counters in the limiter's "
+    "storage (Redis or memory), not data. Not audited yet: rate limits belong to h5-auth",
 }
 
 
@@ -62,13 +70,19 @@ def changing_routes(app: Flask) -> set[str]:
     }
 
 
-def commands(group: click.Group = main, prefix: str = "") -> set[str]:
-    """Return the full name of every leaf command of ``kindpakket``."""
-    found: set[str] = set()
-    for name, command in group.commands.items():
-        full = f"{prefix} {name}".strip()
-        found |= commands(command, full) if isinstance(command, click.Group) else {full}
-    return found
+def commands(app: Flask) -> set[str]:
+    """Return the full name of every leaf command of ``kindpakket`` (plugins' too)."""
+    ctx = click.Context(main, obj=ScriptInfo(create_app=lambda: app))
+
+    def walk(group: click.Group, prefix: str) -> set[str]:
+        found: set[str] = set()
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            full = f"{prefix} {name}".strip()
+            found |= walk(command, full) if isinstance(command, click.Group) else {full}
+        return found
+
+    return walk(main, "")
 
 
 # ---------------------------------------------------------------------------- the route walk
