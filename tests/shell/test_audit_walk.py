@@ -72,17 +72,18 @@ def changing_routes(app: Flask) -> set[str]:
 
 def commands(app: Flask) -> set[str]:
     """Return the full name of every leaf command of ``kindpakket`` (plugins' too)."""
-    ctx = click.Context(main, obj=ScriptInfo(create_app=lambda: app))
 
-    def walk(group: click.Group, prefix: str) -> set[str]:
+    def walk(ctx: click.Context, group: click.Group, prefix: str) -> set[str]:
         found: set[str] = set()
         for name in group.list_commands(ctx):
             command = group.get_command(ctx, name)
             full = f"{prefix} {name}".strip()
-            found |= walk(command, full) if isinstance(command, click.Group) else {full}
+            found |= walk(ctx, command, full) if isinstance(command, click.Group) else {full}
         return found
 
-    return walk(main, "")
+    # Closing the context pops the app context FlaskGroup pushes to load plugin commands.
+    with click.Context(main, obj=ScriptInfo(create_app=lambda: app)) as ctx:
+        return walk(ctx, main, "")
 
 
 # ---------------------------------------------------------------------------- the route walk

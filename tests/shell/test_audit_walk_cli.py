@@ -1,4 +1,4 @@
-"""Every state-changing ``kindpakket`` command lands in the audit log of each municipality it touches.
+"""Every state-changing command lands in the audit log of each municipality it touches.
 
 The commands are read from the click tree: a new command without a step here (or a reviewed
 entry in ``COMMANDS_WITHOUT_EVENT``) fails the test.
@@ -74,20 +74,25 @@ def test_every_state_changing_command_is_audited_in_each_municipality_it_touches
         [],  # its id is only known afterwards: checked below
     )
     with Session(engine) as s:
+        assert not problems, problems
         new = s.execute(select(Municipality.id).where(Municipality.slug == "nieuw")).scalar_one()
     assert ("municipality.created", "cli", frozenset({new})) in world.found
     step(
         "admin create-user",
-        ["--municipality", "voorbeeld", "--email", "lezer@voorbeeld.example", "--name", "L"]
-        + ["--role", "viewer", "--password", "correct horse battery"],
+        [
+            *("--municipality", "voorbeeld", "--email", "lezer@voorbeeld.example"),
+            *("--name", "L", "--role", "viewer", "--password", "correct horse battery"),
+        ],
         [("admin_user.created", {w.a})],
     )
     start = TODAY - timedelta(days=1)
     step(
         "fund create",
-        ["--municipality", "elders", "--name", "Fonds CLI", "--start", start.isoformat()]
-        + ["--end", (start + timedelta(days=200)).isoformat(), "--budget", "100,00"]
-        + ["--deposit", "1000,00"],
+        [
+            *("--municipality", "elders", "--name", "Fonds CLI", "--start", start.isoformat()),
+            *("--end", (start + timedelta(days=200)).isoformat(), "--budget", "100,00"),
+            *("--deposit", "1000,00"),
+        ],
         [("fund.created", {w.b}), ("fund.deposited", {w.b})],
     )
     step("fund deposit", [fa, "500,00"], [("fund.deposited", {w.a})])
@@ -100,16 +105,18 @@ def test_every_state_changing_command_is_audited_in_each_municipality_it_touches
         [("fund.letters_printed", {w.a}), ("household.code_issued", {w.a})],
     )
     step("shop approve", [str(w.pending_shop), fa], [("shop.approved", {w.a})])
-    step("shop reject", [str(w.pending_shop), fb, "--reason", "Geen kinderwinkel"], [
-        ("shop.rejected", {w.b})
-    ])
+    step(
+        "shop reject",
+        [str(w.pending_shop), fb, "--reason", "Geen kinderwinkel"],
+        [("shop.rejected", {w.b})],
+    )
     step("settle", [fa, "--until", TODAY.isoformat()], [("settlement.created", {w.a})])
     step("cancel-batch", [_newest_batch(engine, w)], [("settlement.cancelled", {w.a})])
     step("settle", [fa, "--until", TODAY.isoformat()], [("settlement.created", {w.a})])
     batch = _newest_batch(engine, w)
-    step("settle-export", [batch, "-o", str(tmp_path / "sepa.xml")], [
-        ("settlement.exported", {w.a})
-    ])
+    step(
+        "settle-export", [batch, "-o", str(tmp_path / "sepa.xml")], [("settlement.exported", {w.a})]
+    )
     step("confirm-batch", [batch], [("settlement.confirmed", {w.a})])
     step("shop suspend", [str(w.shop), "--reason", "Klachten"], [("shop.suspended", {w.a, w.b})])
     later = (TODAY + timedelta(days=400)).isoformat()
