@@ -1,4 +1,8 @@
-"""Reading the audit log of one municipality: filters, pages and a CSV export."""
+"""Reading the audit log of one municipality: filters, pages and a CSV export.
+
+A municipality sees every event scoped to it (one event may belong to several) and the
+installation-wide events (no municipality: a shop applying, a key rotated, an unknown login).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from admin.auditnames import actor_label, event_label, subject_label
 from admin.exports import Table
-from kindpakket.audit import AuditEvent
+from kindpakket.audit import AuditEvent, AuditScope
 from kindpakket.time import day_start, local_day
 
 PAGE = 50
@@ -28,8 +33,17 @@ class Filters:
     end: date | None = None  # inclusive Dutch day
 
 
+def visible_to(municipality_id: int) -> Any:
+    """Return the condition "scoped to this municipality, or installation-wide"."""
+    scope = select(AuditScope.event_id).where(AuditScope.event_id == AuditEvent.id)
+    return or_(
+        exists(scope.where(AuditScope.municipality_id == municipality_id)),
+        ~exists(scope),
+    )
+
+
 def _query(tenant_id: int, f: Filters) -> Select[Any]:
-    q = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    q = select(AuditEvent).where(visible_to(tenant_id))
     if f.name:
         q = q.where(AuditEvent.name.startswith(f.name.strip(), autoescape=True))
     if f.actor:
@@ -58,7 +72,7 @@ def names(session: Session, tenant_id: int) -> list[str]:
     return list(
         session.execute(
             select(AuditEvent.name)
-            .where(AuditEvent.tenant_id == tenant_id)
+            .where(visible_to(tenant_id))
             .distinct()
             .order_by(AuditEvent.name)
         ).scalars()
@@ -80,7 +94,9 @@ def table(session: Session, tenant_id: int, f: Filters) -> Table:
             "id",
             str(_l("When")),
             str(_l("Who")),
+            str(_l("Actor")),
             str(_l("What")),
+            str(_l("Event")),
             str(_l("Subject")),
             str(_l("Before")),
             str(_l("After")),
@@ -90,7 +106,9 @@ def table(session: Session, tenant_id: int, f: Filters) -> Table:
             [
                 e.id,
                 e.at.isoformat(timespec="seconds"),
+                actor_label(e.actor),
                 e.actor,
+                event_label(e.name),
                 e.name,
                 e.subject or "",
                 as_json(e.before),
@@ -102,4 +120,16 @@ def table(session: Session, tenant_id: int, f: Filters) -> Table:
     )
 
 
-__all__ = ["PAGE", "Filters", "as_json", "events", "local_day", "names", "table"]
+__all__ = [
+    "PAGE",
+    "Filters",
+    "actor_label",
+    "as_json",
+    "event_label",
+    "events",
+    "local_day",
+    "names",
+    "subject_label",
+    "table",
+    "visible_to",
+]

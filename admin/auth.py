@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from admin.models import ROLES, AdminUser
 from kindpakket import auth, logins
-from kindpakket.audit import record_event
+from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
@@ -252,4 +252,33 @@ def audit(session: Session, name: str, **fields: Any) -> None:
         tenant_id=me().municipality_id,
         ip=request.remote_addr,
         **fields,
+    )
+
+
+def record_login(session: Session, email: str, error: DomainError | None = None) -> None:
+    """Audit a login attempt: ``admin_user.logged_in`` or, with ``error``, ``login_failed``."""
+    user = session.execute(
+        select(AdminUser).where(AdminUser.email == (email or "").strip().lower())
+    ).scalar_one_or_none()
+    record_event(
+        session,
+        "admin_user.login_failed" if error else "admin_user.logged_in",
+        actor=ANONYMOUS if error or user is None else f"admin:{user.id}",
+        subject=f"admin_user:{user.id}" if user else None,
+        tenant_id=user.municipality_id if user else None,
+        after={"reason": error.code} if error else None,
+    )
+
+
+def record_logout(session: Session) -> None:
+    """Audit the logged-in staff member logging out (nothing when nobody is logged in)."""
+    principal = getattr(current_user, "_get_current_object", lambda: None)()
+    if not isinstance(principal, AdminPrincipal):
+        return
+    record_event(
+        session,
+        "admin_user.logged_out",
+        actor=principal.actor,
+        subject=f"admin_user:{principal.user_id}",
+        tenant_id=principal.municipality_id,
     )

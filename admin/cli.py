@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from admin import auth
+from kindpakket.audit import record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from wallet.models import Municipality
@@ -39,8 +40,16 @@ def create_municipality(slug: str, name: str, iban: str | None, bic: str | None)
     with db.transaction() as session:
         if session.execute(select(Municipality.id).where(Municipality.slug == slug)).first():
             raise click.BadParameter(f"{slug!r} bestaat al / already exists", param_hint="--slug")
-        session.add(
-            Municipality(name=name, slug=slug, iban=iban, bic=bic, created_at=datetime.now(UTC))
+        m = Municipality(name=name, slug=slug, iban=iban, bic=bic, created_at=datetime.now(UTC))
+        session.add(m)
+        session.flush()  # the id scopes the audit event
+        record_event(
+            session,
+            "municipality.created",
+            actor="cli",
+            subject=f"municipality:{m.id}",
+            tenant_id=m.id,
+            after={"slug": slug, "name": name, "iban": iban, "bic": bic},
         )
     click.echo(f"municipality {slug} created")
 

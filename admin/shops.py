@@ -13,7 +13,7 @@ from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from ledger import store
 from merchant import services
-from merchant.models import Shop, ShopApproval, payable_account
+from merchant.models import Shop, ShopApproval, payable_account, shop_fund_ids
 from wallet.models import Fund
 
 DECISIONS = ("approved", "rejected", "suspended")
@@ -206,6 +206,7 @@ def suspend_shop(session: Session, shop: Shop, reason: str, *, actor: str) -> Sh
         "shop.suspended",
         actor=actor,
         subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
         before={"status": before},
         after={"status": "suspended", "reason": reason.strip()},
     )
@@ -221,6 +222,7 @@ def reinstate_shop(session: Session, shop: Shop, *, actor: str) -> Shop:
         "shop.reinstated",
         actor=actor,
         subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
         before={"status": before},
         after={"status": "active"},
     )

@@ -26,7 +26,10 @@ class FilterForm(FlaskForm):
         csrf = False
 
     name = SelectField(_l("What"), validators=[Optional()], validate_choice=False)
-    actor = StringField(_l("Who (e.g. admin:3 or cli)"), validators=[Optional(), Length(max=80)])
+    actor = StringField(
+        _l("Who (e.g. admin:3, shop_user:7, household:12 or cli)"),
+        validators=[Optional(), Length(max=80)],
+    )
     start = DateField(_l("From"), name="from", validators=[Optional()])
     end = DateField(_l("To"), name="to", validators=[Optional()])
     submit = SubmitField(_l("Filter"), name="")
@@ -36,7 +39,8 @@ def _filters() -> tuple[FilterForm, auditlog.Filters]:
     form = FilterForm(request.args)
     tenant = auth.me().municipality_id
     form.name.choices = [SelectChoice("", str(_l("Everything")))] + [
-        SelectChoice(n, n) for n in auditlog.names(db.session, tenant)
+        SelectChoice(n, f"{auditlog.event_label(n)} ({n})")
+        for n in auditlog.names(db.session, tenant)
     ]
     if not form.validate():
         return form, auditlog.Filters()
@@ -66,6 +70,9 @@ def index():  # type: ignore[no-untyped-def]
         query=query,
         as_json=auditlog.as_json,
         local_time=lambda at: format_moment(at, pattern="yyyy-MM-dd HH:mm:ss"),
+        event_label=auditlog.event_label,
+        actor_label=auditlog.actor_label,
+        subject_label=auditlog.subject_label,
     )
 
 

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kindpakket.audit import record_event
 from kindpakket.db import db, read_only
 
 
@@ -126,6 +127,10 @@ def ledger_checkpoint() -> None:
         made = proofs.make_checkpoint(
             session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
         )
+        if made.created:  # installation-wide: the checkpoint covers every fund
+            record_event(
+                session, "ledger.checkpoint_signed", actor="cli", after={"size": made.size}
+            )
     click.echo(made.note, nl=False)
     if not made.created:
         click.echo(f"(checkpoint {made.size} already existed)", err=True)

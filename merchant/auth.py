@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket import auth, logins
+from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.passwords import verify_secret
-from merchant.models import ShopUser
+from merchant.models import ShopUser, shop_fund_ids
 
 ROLES = ("owner", "cashier")
 OWNER = ("owner",)
@@ -105,3 +106,32 @@ def current_shop_user(session: Session) -> ShopUser:
     if user is None or not user.active:
         raise DomainError("login_required", _l("Please log in first."), status=401)
     return user
+
+
+def record_login(session: Session, email: str, error: DomainError | None = None) -> None:
+    """Audit a login attempt: ``shop_user.logged_in`` or, with ``error``, ``login_failed``."""
+    user = session.execute(
+        select(ShopUser).where(ShopUser.email == (email or "").strip().lower())
+    ).scalar_one_or_none()
+    record_event(
+        session,
+        "shop_user.login_failed" if error else "shop_user.logged_in",
+        actor=ANONYMOUS if error or user is None else f"shop_user:{user.id}",
+        subject=f"shop_user:{user.id}" if user else None,
+        funds=shop_fund_ids(session, user.shop_id) if user else (),
+        after={"reason": error.code} if error else None,
+    )
+
+
+def record_logout(session: Session) -> None:
+    """Audit the logged-in shop user logging out (nothing when nobody is logged in)."""
+    principal = getattr(current_user, "_get_current_object", lambda: None)()
+    if not isinstance(principal, ShopPrincipal):
+        return
+    record_event(
+        session,
+        "shop_user.logged_out",
+        actor=principal.actor,
+        subject=f"shop_user:{principal.user_id}",
+        funds=shop_fund_ids(session, principal.shop_id),
+    )

@@ -12,8 +12,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ledger.base import Base, UtcDateTime
 
@@ -144,3 +145,12 @@ class Refusal(Base):
     voucher_id: Mapped[int | None] = mapped_column(Integer)  # when the token was readable
     amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def shop_fund_ids(session: Session, shop_id: int) -> list[int]:
+    """Return the funds that have a decision on the shop (whose municipalities audit it)."""
+    return list(
+        session.execute(
+            select(ShopApproval.fund_id).where(ShopApproval.shop_id == shop_id)
+        ).scalars()
+    )

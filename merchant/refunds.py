@@ -139,6 +139,7 @@ def refund(
         "redemption.refunded",
         actor=f"shop_user:{cashier.id}",
         subject=f"redemption:{row.id}",
+        funds=[row.fund_id],
         after={"amount_cents": amount_cents, "receipt": number, "reason": reason[:300]},
     )
     return _refund_result(made, row)

@@ -17,7 +17,7 @@ from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
-from merchant.models import Shop, ShopUser
+from merchant.models import Shop, ShopUser, shop_fund_ids
 
 CATEGORIES: dict[str, object] = {
     "clothing": _l("Clothing and shoes"),
@@ -192,6 +192,7 @@ def add_staff(
         "shop_user.created",
         actor=f"shop_user:{owner.id}",
         subject=f"shop_user:{user.id}",
+        funds=shop_fund_ids(session, owner.shop_id),
         after={"email": email, "role": "cashier"},
     )
     return user
@@ -212,6 +213,7 @@ def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active:
         "shop_user.activated" if active else "shop_user.deactivated",
         actor=f"shop_user:{owner.id}",
         subject=f"shop_user:{user.id}",
+        funds=shop_fund_ids(session, owner.shop_id),
         before={"active": before},
         after={"active": active},
     )
@@ -235,6 +237,7 @@ def change_iban(
         "shop.iban_changed",
         actor=f"shop_user:{owner.id}",
         subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
         before={"iban": before},
         after={"iban": compact},
         ip=ip,

@@ -93,7 +93,9 @@ def login():  # type: ignore[no-untyped-def]
             )
         except DomainError as err:  # answered here so a counted failure is committed
             error, status = err.message, (429 if err.status == 429 else 401)
+            auth.record_login(db.session, form.email.data or "", err)
         else:
+            auth.record_login(db.session, user.email)
             login_user(auth.ShopPrincipal(user))
             return redirect(safe_next("/merchant", "merchant.scan"))
     status = status if error else (400 if form.errors else 200)
@@ -104,6 +106,7 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     """Log out everywhere: the cookie of this and every other login stops working."""
     ButtonForm().validate_on_submit()
+    auth.record_logout(db.session)
     if current_user.is_authenticated and getattr(current_user, "user_id", None):
         auth.log_out(db.session, current_user.user_id)
     logout_user()

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket.audit import record_event
+from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.errors import DomainError
 from kindpakket.passwords import hash_secret, verify_secret
 from wallet.models import FamilySession, Household
@@ -203,6 +203,14 @@ def check_pin(
         )
         raise _locked_error(household, now)
     left = policy.max_attempts - household.pin_failures
+    record_event(
+        session,
+        "household.pin_wrong",
+        actor=ANONYMOUS,
+        subject=f"household:{household.id}",
+        tenant_id=household.fund.municipality_id,
+        after={"attempts_left": left},
+    )
     raise DomainError(
         "pin_wrong",
         _l("The PIN is wrong. You can try %(left)s more times.", left=left),
@@ -227,6 +235,7 @@ def activate(
     now = now or _now()
     household = household_by_code(session, code)
     if household is None:
+        record_event(session, "household.code_unknown", actor=ANONYMOUS, after={"on": "activate"})
         raise _unknown_code()
     if household.pin_hash is not None:
         raise DomainError(
@@ -264,6 +273,7 @@ def login(
     household = household_by_code(session, code)
     if household is None:
         verify_secret(None, pin or "")  # same time as a known code: do not reveal which is wrong
+        record_event(session, "household.code_unknown", actor=ANONYMOUS, after={"on": "login"})
         raise _unknown_code()
     check_pin(session, household, pin, now=now, policy=policy)
     return household, open_session(session, household, device=device, now=now)

@@ -13,6 +13,8 @@ import click
 from flask.cli import with_appcontext
 
 from kindpakket.appkeys import app_keyring
+from kindpakket.audit import record_event
+from kindpakket.db import db
 from kindpakket.keys import (
     DEFAULT_OVERLAP_SECONDS,
     PURPOSES,
@@ -40,6 +42,12 @@ def _fail(err: KeyringError) -> None:
     sys.exit(2)
 
 
+def _audit(name: str, purpose: str, kid: str) -> None:
+    """Record a key change (installation-wide: keys sign for every fund)."""
+    with db.transaction() as session:
+        record_event(session, name, actor="cli", subject=f"key:{kid}", after={"purpose": purpose})
+
+
 @click.group("keys")
 def keys_group() -> None:
     """Signing keys: QR tokens and ledger checkpoints."""
@@ -56,6 +64,7 @@ def generate(purpose: str, force: bool) -> None:
     except KeyringError as err:
         _fail(err)
         return
+    _audit("key.generated", purpose, info.kid)
     click.echo(f"generated {purpose} key {info.kid}")
 
 
@@ -76,6 +85,7 @@ def rotate(purpose: str, overlap_seconds: int) -> None:
     except KeyringError as err:
         _fail(err)
         return
+    _audit("key.rotated", purpose, info.kid)
     click.echo(f"rotated {purpose}: new key {info.kid}; older keys verify for {overlap_seconds} s")
 
 

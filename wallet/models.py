@@ -6,6 +6,7 @@ package that needs them (a voucher belongs to a fund); ``admin`` owns their use 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -18,9 +19,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from kindpakket import audit
 from ledger.base import Base, UtcDateTime
 
 
@@ -172,3 +175,13 @@ class PaymentCode(Base):
     nonce: Mapped[str] = mapped_column(String(24), unique=True)  # hex of the token's nonce
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def _municipalities_of_funds(session: Session, fund_ids: Collection[int]) -> list[int]:
+    """Return the municipalities running ``fund_ids`` (for the audit log's scope)."""
+    return list(
+        session.execute(select(Fund.municipality_id).where(Fund.id.in_(fund_ids))).scalars()
+    )
+
+
+audit.register_fund_owner(_municipalities_of_funds)

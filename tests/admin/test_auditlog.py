@@ -77,8 +77,10 @@ def test_audit_page_filters_and_exports_own_events(rapp: Flask, engine: Engine) 
     export = client.get("/admin/audit/export.csv?name=settlement.confirmed")
     assert export.status_code == 200 and export.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(export.data[3:].decode()), delimiter=";"))
-    assert len(rows) == 2 and rows[1][3] == "settlement.confirmed"
-    assert rows[1][5] == '{"status": "exported"}' and rows[1][6] == '{"status": "confirmed"}'
+    assert len(rows) == 2 and rows[1][5] == "settlement.confirmed"
+    assert rows[1][2] == "Medewerker gemeente 2"
+    assert rows[1][4] == "Uitbetaling bevestigd als betaald"
+    assert rows[1][7] == '{"status": "exported"}' and rows[1][8] == '{"status": "confirmed"}'
 
 
 def test_only_administrators_see_the_audit_log(rapp: Flask, engine: Engine) -> None:

@@ -109,7 +109,7 @@ def test_an_exported_batch_is_cancelled_only_with_the_banks_rejection(session: S
         select(AuditEvent).where(AuditEvent.name == "settlement.cancelled")
     ).scalar_one()
     assert event.after is not None and event.after["bank_rejection"] == "pain.002 RJCT AC04"
-    assert event.tenant_id == world.municipality.id and event.actor == "admin:1"
+    assert event.municipality_ids == {world.municipality.id} and event.actor == "admin:1"
 
 
 def test_a_draft_is_cancelled_without_a_bank_rejection(session: Session) -> None:
@@ -219,7 +219,9 @@ def test_municipality_corrects_a_shop_legal_name_audited(rapp, engine: Engine) -
         event = s.execute(select(AuditEvent).where(AuditEvent.name == "shop.renamed")).scalar_one()
         assert event.before == {"name": "北京书店"}
         assert event.after == {"name": "Boekhandel Peking"}
-        assert event.subject == f"shop:{shop.id}" and event.tenant_id == world.municipality.id
+        assert event.subject == f"shop:{shop.id}" and event.municipality_ids == {
+            world.municipality.id
+        }
 
 
 def test_a_shop_without_a_payable_name_is_not_approved(session: Session) -> None:

@@ -55,7 +55,7 @@ def test_approve_opens_the_payable_account_and_is_audited(session: Session, setu
     assert approval.status == "approved" and setup["shop"].status == "active"
     assert store.balance(session, payable_account(setup["shop"].id, setup["fund"].id)) == 0
     event = session.scalars(select(AuditEvent).where(AuditEvent.name == "shop.approved")).one()
-    assert event.tenant_id == setup["m"].id and event.after["fund"] == setup["fund"].id
+    assert event.municipality_ids == {setup["m"].id} and event.after["fund"] == setup["fund"].id
 
 
 def test_reject_and_suspend_need_a_reason(session: Session, setup: Any) -> None:

@@ -1,14 +1,14 @@
 """money rules: an exported settlement batch is cancelled only with the bank's rejection.
 
 Revision ID: 0007_money_rules
-Revises: 0005_session_epochs
+Revises: 0006_audit_scope
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0007_money_rules"
-down_revision = "0005_session_epochs"
+down_revision = "0006_audit_scope"
 branch_labels = None
 depends_on = None
 
