@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
+from kindpakket.ops_cli import commands as ops_commands
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -36,6 +37,8 @@ def db_upgrade() -> None:
 
 
 main.add_command(ledger_group)
+for _command in ops_commands:
+    main.add_command(_command)
 
 
 def _register_package_commands() -> None:
