@@ -9,7 +9,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket import auth, config, errors, health, i18n, security
+from kindpakket import auth, config, errors, health, i18n, logs, security
 from kindpakket.api import api
 from kindpakket.db import db
 
@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # CSV uploads
     )
+    logs.init_app(app)  # first: the request id exists before any other hook runs
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

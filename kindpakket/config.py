@@ -27,6 +27,11 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "PIN_MAX_ATTEMPTS": (5, int),
     "PIN_LOCKOUT_SECONDS": (900, int),
     "MUNICIPALITY_NAME": ("Gemeente Voorbeeld", str),
+    # operations (docs/deploy.md)
+    "LOG_FORMAT": ("json", str),  # json (one object per line) or plain (Python's default)
+    "LOG_LEVEL": ("INFO", str),
+    "REQUEST_ID_FROM_PROXY": (False, lambda v: str(v).lower() in {"1", "true", "yes"}),
+    "METRICS_TOKEN": (None, str),  # bearer token for /metrics; unset: /metrics answers 404
 }
 
 

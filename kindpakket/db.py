@@ -102,6 +102,7 @@ class _WriterConnection(sqlite3.Connection):
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
+    kwargs.setdefault("hide_parameters", True)  # errors and logs never carry names or IBANs
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
