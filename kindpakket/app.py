@@ -9,7 +9,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket import auth, config, errors, health, i18n, logs, security
+from kindpakket import auth, config, errors, health, i18n, logs, metrics, security
 from kindpakket.api import api
 from kindpakket.db import db
 
@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # after the API, so our handlers win over flask-smorest's
     _register_blueprints(app)
     health.init_app(app)
+    metrics.init_app(app)
     db.before_commit(_checkpoint_when_due)
 
     @app.get("/")
