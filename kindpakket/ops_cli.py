@@ -145,4 +145,10 @@ def _forget_hold() -> None:
         cache.forget()
 
 
-commands = (backup_command, restore_command)
+def _doctor() -> click.Command:
+    from kindpakket.doctor import doctor_command
+
+    return doctor_command
+
+
+commands = (backup_command, restore_command, _doctor())
