@@ -9,7 +9,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket import auth, config, errors, i18n, inputs, openapi, security
+from kindpakket import auth, config, errors, health, i18n, inputs, logs, metrics, openapi, security
 from kindpakket import time as clock
 from kindpakket.api import api
 from kindpakket.db import db
@@ -29,7 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # CSV uploads
     )
-    inputs.init_app(app)  # first: bounded ids in every route, input checked before all else
+    logs.init_app(app)  # first: the request id exists before any other hook runs
+    inputs.init_app(app)  # then bounded ids in every route, input checked before all else
     db.init_app(app)
     i18n.init_app(app)
     clock.init_app(app)
@@ -38,6 +39,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.init_app(app, spec_kwargs=openapi.init_app(app))
     errors.init_app(app)  # after the API, so our handlers win over flask-smorest's
     _register_blueprints(app)
+    health.init_app(app)
+    metrics.init_app(app)
     db.before_commit(_checkpoint_when_due)
 
     @app.get("/")

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
+from kindpakket.ops_cli import commands as ops_commands
 from kindpakket.witness_cli import witness_group
 
 
@@ -38,6 +39,8 @@ def db_upgrade() -> None:
 
 main.add_command(ledger_group)
 main.add_command(witness_group)  # needs no app and no database
+for _command in ops_commands:
+    main.add_command(_command)
 
 
 def _register_package_commands() -> None:

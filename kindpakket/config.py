@@ -35,6 +35,11 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "MUNICIPALITY_NAME": ("Gemeente Voorbeeld", str),
     # Trusted witnesses: their cosignature vkeys, separated by commas or spaces.
     "WITNESS_VKEYS": ((), lambda v: v),
+    # operations (docs/deploy.md)
+    "LOG_FORMAT": ("json", str),  # json (one object per line) or plain (Python's default)
+    "LOG_LEVEL": ("INFO", str),
+    "REQUEST_ID_FROM_PROXY": (False, lambda v: str(v).lower() in {"1", "true", "yes"}),
+    "METRICS_TOKEN": (None, str),  # bearer token for /metrics; unset: /metrics answers 404
 }
 
 

@@ -116,6 +116,7 @@ def private_file(path: Path) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and IMMEDIATE writes."""
+    kwargs.setdefault("hide_parameters", True)  # errors and logs never carry names or IBANs
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -11,7 +11,8 @@ deferred transaction holds the lock before it reads). ``UNIQUE(seq)`` is the bac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -395,12 +396,31 @@ def _validate(spec: NewEntry) -> _Prepared:
     return kind, tuple(postings), dict(spec.meta), key
 
 
+_lock_wait_hooks: list[Callable[[float], None]] = []
+
+
+def on_lock_wait(hook: Callable[[float], None]) -> None:
+    """Call ``hook(seconds)`` with the time each append waited for the chain-head lock.
+
+    Args:
+        hook: a quick function (metrics); it must not raise or touch the database.
+    """
+    if hook not in _lock_wait_hooks:
+        _lock_wait_hooks.append(hook)
+
+
 def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
+    started = time.perf_counter()
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        return conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
-    return conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
+        row = conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
+    else:
+        row = conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
+    waited = time.perf_counter() - started
+    for hook in _lock_wait_hooks:
+        hook(waited)
+    return row
 
 
 def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
