@@ -19,13 +19,14 @@ from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from ledger import store
 from ledger.errors import InsufficientBalance, UnknownAccount
-from ledger.models import LedgerHead
+from ledger.models import HEAD
 from merchant.models import (
     Redemption,
     Refund,
@@ -290,9 +291,7 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-_HEAD_FOR_UPDATE = (
-    select(LedgerHead.__table__.c.seq).where(LedgerHead.__table__.c.id == 1).with_for_update()
-)
+_HEAD_FOR_UPDATE = select(HEAD.c.seq).where(HEAD.c.id == 1).with_for_update()
 _INSERT = _REDEMPTIONS.insert().returning(_REDEMPTIONS.c.id)
 
 
@@ -408,7 +407,7 @@ def _book(
         "voucher": scene.voucher_id,
         "fund": scene.fund_id,
     }
-    postings = [(f"voucher:{scene.voucher_id}", -amount), (payable, amount)]
+    postings = [(voucher_account(scene.voucher_id), -amount), (payable, amount)]
     try:
         try:
             appended = store.append(session, "redemption", postings, meta=meta)
@@ -476,7 +475,7 @@ def _insufficient(scene: Scene, left: int) -> Refused:
 
 def _payment(session: Session, row: Any, show_balance: bool, replayed: bool = False) -> Payment:
     """Return the shop's view of a redemption row (with the balance when the fund shows it)."""
-    balance = store.balance(session, f"voucher:{row.voucher_id}") if show_balance else None
+    balance = store.balance(session, voucher_account(row.voucher_id)) if show_balance else None
     return Payment(
         id=row.id,
         receipt_number=row.receipt_number,
