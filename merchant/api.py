@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -14,6 +13,7 @@ from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import limiter
@@ -23,10 +23,6 @@ from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, Refun
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
 ERRORS = "error: {error: {code, message}}"
 TYPED_CODE_LIMIT = "10 per minute"
-
-
-def _lang() -> str:
-    return str(get_locale() or "nl")
 
 
 def _user_key() -> str:
@@ -42,7 +38,7 @@ def _scanned() -> bool:
 
 def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
     """Return the answer for a payment (also used by the pages)."""
-    lang = _lang()
+    lang = current_language()
     return {
         "status": "paid",
         "id": payment.id,
@@ -70,7 +66,7 @@ def refund_json(made: redemptions.RefundResult) -> dict[str, Any]:
         "redemption_id": made.redemption_id,
         "receipt_number": made.receipt_number,
         "amount_cents": made.amount_cents,
-        "amount": format_euro(made.amount_cents, _lang()),
+        "amount": format_euro(made.amount_cents, current_language()),
         "refundable_cents": made.refundable_cents,
         "ledger_seq": made.ledger_seq,
         "entry_hash": made.entry_hash,

@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from ledger import store
@@ -459,12 +458,11 @@ class _Paid(NamedTuple):
 def _insufficient(scene: Scene, left: int) -> Refused:
     if not scene.show_balance_to_shop:
         return refusal("insufficient_balance", voucher_id=scene.voucher_id)
-    lang = str(get_locale() or "nl") if has_request_context() else "nl"
     err = Refused(
         "insufficient_balance",
         _l(
             "Not enough budget for this amount: %(left)s is left. Enter a lower amount.",
-            left=format_euro(left, lang),
+            left=format_euro(left, current_language()),
         ),
         status=409,
         balance_cents=left,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -15,6 +15,7 @@ from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.security import limiter
 from wallet import auth, services
@@ -39,12 +40,8 @@ def _helpers() -> dict[str, object]:
     return {"euro": _euro, "day": _day, "moment": _moment, "now_unix": lambda: int(time.time())}
 
 
-def _lang() -> str:
-    return str(get_locale() or "nl")
-
-
 def _euro(cents: int) -> str:
-    return format_euro(int(cents), _lang())
+    return format_euro(int(cents), current_language())
 
 
 def _day(value: date) -> str:
