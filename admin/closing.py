@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from admin.reports import today
+from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from ledger import store
@@ -33,22 +34,20 @@ def close_fund(
     returned = expired = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        balances = store.balances(session, [f"voucher:{i}" for i in chunk])
+        names = {i: voucher_account(i) for i in chunk}
+        balances = store.balances(session, names.values())
+        left = {i: balances[name] for i, name in names.items() if balances[name] > 0}
         specs = [
             store.NewEntry(
                 "voucher.expiry",
-                [
-                    (f"voucher:{i}", -balances[f"voucher:{i}"]),
-                    (fund.account, balances[f"voucher:{i}"]),
-                ],
+                [(names[i], -cents), (fund.account, cents)],
                 {"fund": fund.id, "voucher": i},
                 f"voucher.expiry:{i}",
             )
-            for i in chunk
-            if balances[f"voucher:{i}"] > 0
+            for i, cents in left.items()
         ]
         store.append_many(session, specs)
-        returned += sum(balances[f"voucher:{i}"] for i in chunk if balances[f"voucher:{i}"] > 0)
+        returned += sum(left.values())
         expired += len(specs)
     session.execute(update(Voucher).where(Voucher.fund_id == fund.id).values(status="expired"))
     before = {"status": fund.status, "period_end": fund.period_end.isoformat()}

@@ -12,6 +12,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from admin import letters as letter_pdf
+from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro
@@ -88,11 +89,11 @@ def issue_budgets(
     wanted = {child_id for child_id, _ in grants}
     result = session.execute(select(Voucher.child_id, Voucher.id).where(Voucher.fund_id == fund.id))
     voucher_of = {int(r[0]): int(r[1]) for r in result if r[0] in wanted}
-    store.open_accounts(session, (f"voucher:{v}" for v in voucher_of.values()), non_negative=True)
+    store.open_accounts(session, map(voucher_account, voucher_of.values()), non_negative=True)
     specs = [
         NewEntry(
             "voucher.issue",
-            [(fund.account, -cents), (f"voucher:{voucher_of[child_id]}", cents)],
+            [(fund.account, -cents), (voucher_account(voucher_of[child_id]), cents)],
             _meta(fund, voucher_of[child_id], import_run),
             f"voucher.issue:{voucher_of[child_id]}",
         )
@@ -211,7 +212,7 @@ def print_letters(
     if not households:
         return None
     vouchers = _vouchers_by_household(session, [h.id for h in households])
-    left = store.balances(session, (f"voucher:{v.id}" for vs in vouchers.values() for _, v in vs))
+    left = store.balances(session, (v.account for vs in vouchers.values() for _, v in vs))
     letters = []
     for household in households:
         code = issue_activation_code(session, household, actor=actor)

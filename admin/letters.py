@@ -9,9 +9,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import qrcode
+from babel import dates as babel_dates
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from qrcode.constants import ERROR_CORRECT_M
+
+from kindpakket.money import format_euro as euro_text
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -21,37 +24,6 @@ WIDTH = 170.0  # mm of text width on A4 (210 - 2 x 20)
 GREY = (90, 90, 90)
 BOX_FILL = (238, 244, 250)
 BOX_LINE = (40, 90, 150)
-
-_MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -163,18 +135,13 @@ class Letter:
 def format_euro(cents: int, language: str = "nl") -> str:
     """Format integer cents as euros: "€ 1.234,50" (nl) or "€1,234.50" (en)."""
     _check_language(language)
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}"
-    if language == "nl":
-        return f"€ {sign}{grouped.replace(',', '.')},{rest:02d}"
-    return f"{sign}€{grouped}.{rest:02d}"
+    return euro_text(cents, language)
 
 
 def format_date(day: date, language: str = "nl") -> str:
     """Format a date in words: "1 januari 2025" (nl) or "1 January 2025" (en)."""
     _check_language(language)
-    return f"{day.day} {_MONTHS[language][day.month - 1]} {day.year}"
+    return babel_dates.format_date(day, "d MMMM y", locale=language)
 
 
 def group_code(code: str, size: int = 4) -> str:

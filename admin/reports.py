@@ -8,7 +8,6 @@ Days are Dutch local days (Europe/Amsterdam); the ledger stores UTC.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,11 +15,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from admin import rollup
 from admin.exports import Cents, Permille, Table
+from kindpakket.accounts import maybe_account, payable_like, voucher_account_sql
 from kindpakket.time import ZONE as ZONE  # re-exported: reports speak of Dutch days
 from kindpakket.time import local_day as local_day
 from kindpakket.time import today
@@ -31,7 +31,6 @@ from wallet.models import Child, Fund, Household, Voucher
 
 VOUCHER_FLOWS = ("voucher.issue", "voucher.topup", "voucher.expiry", "voucher.revocation")
 SHOP_FLOWS = ("redemption", "refund")
-_PAYABLE = re.compile(r"^merchant:(\d+):payable:(\d+)$")
 
 P = LedgerPosting
 E = LedgerEntry
@@ -189,20 +188,20 @@ def payable_accounts(session: Session, fund_id: int) -> dict[int, int]:
     """Return account id -> shop id of the fund's shop payable accounts."""
     rows = session.execute(
         select(LedgerAccount.id, LedgerAccount.name).where(
-            LedgerAccount.name.like(f"merchant:%:payable:{fund_id}")
+            LedgerAccount.name.like(payable_like(fund_id=fund_id))
         )
     )
     out: dict[int, int] = {}
     for account_id, name in rows:
-        match = _PAYABLE.match(str(name))
-        if match and int(match.group(2)) == fund_id:
-            out[int(account_id)] = int(match.group(1))
+        account = maybe_account(str(name))
+        if account and account.shop_id is not None and account.fund_id == fund_id:
+            out[int(account_id)] = account.shop_id
     return out
 
 
 def payable_ids(fund_id: int) -> Any:
     """Return a subquery of the fund's payable account ids (for ``IN``)."""
-    return select(LedgerAccount.id).where(LedgerAccount.name.like(f"merchant:%:payable:{fund_id}"))
+    return select(LedgerAccount.id).where(LedgerAccount.name.like(payable_like(fund_id=fund_id)))
 
 
 def _shop_sums(
@@ -347,7 +346,7 @@ def _population(session: Session, fund: Fund) -> tuple[int, int]:
 
 def _uptake(session: Session, fund: Fund, start: date, end: date) -> tuple[int, int]:
     """Return the households and children whose voucher paid in a shop in the period."""
-    account = literal("voucher:") + cast(Voucher.id, String)
+    account = voucher_account_sql(Voucher.id)
 
     def query(days: Any) -> Any:
         paid = select(days.c.account_id).where(days.c.day >= start, days.c.day <= end)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from admin.models import ReportDay, ReportVoucherDay, ReportWatermark
+from kindpakket.accounts import voucher_like
 from ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 
 P = LedgerPosting
@@ -64,7 +65,7 @@ def _unindexed_text(column: Any) -> Any:
 
 
 def _voucher_ids() -> Any:
-    return select(LedgerAccount.id).where(LedgerAccount.name.like("voucher:%"))
+    return select(LedgerAccount.id).where(LedgerAccount.name.like(voucher_like()))
 
 
 def _window(after: int, upto: int | None) -> ColumnElement[bool]:

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -29,6 +28,7 @@ from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.keys import Keyring
 from ledger import proofs, store
 from ledger.models import LedgerAccount
@@ -47,11 +47,7 @@ class Bilingual:
         self.nl, self.en = nl, en
 
     def __str__(self) -> str:
-        try:
-            lang = str(get_locale() or "nl")
-        except RuntimeError:  # outside a request or app
-            lang = "nl"
-        return self.en if lang.startswith("en") else self.nl
+        return self.en if current_language() == "en" else self.nl
 
 
 def sepa_refusal(err: sepa.SepaError, status: int = 400) -> DomainError:

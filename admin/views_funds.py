@@ -32,6 +32,7 @@ from admin import letters as letter_pdf
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro, parse_amount
 from wallet.models import Household, Municipality
 
@@ -47,17 +48,10 @@ CHANGE_LABELS = {
 }
 
 
-def _lang() -> str:
-    """Return the page language, "nl" or "en"."""
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "nl") == "en" else "nl"
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     """Offer money and date formatting in the current language to the templates."""
-    lang = _lang()
+    lang = current_language()
     return {
         "euro": lambda cents: format_euro(int(cents), lang),
         "day": lambda d: letter_pdf.format_date(d, lang),
@@ -310,7 +304,7 @@ def import_confirm(fund_id: int):  # type: ignore[no-untyped-def]
             "Imported: %(households)d households, %(children)d new children, %(amount)s issued.",
             households=summary.households,
             children=summary.children_new,
-            amount=format_euro(summary.issued_cents, _lang()),
+            amount=format_euro(summary.issued_cents, current_language()),
         )
     )
     return redirect(url_for(".show", fund_id=fund.id))

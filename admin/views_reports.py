@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SubmitField
@@ -16,6 +15,7 @@ from admin import auth, charts, exports, reports
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 
 bp = Blueprint(
@@ -28,21 +28,16 @@ bp = Blueprint(
 )
 
 
-def lang() -> str:
-    """Return the page language ("nl" or "en")."""
-    return str(get_locale() or "nl")[:2]
-
-
 def percent(permille: int) -> str:
     """Return tenths of a percent as "45,3 %" (Dutch) or "45.3%" (English)."""
     whole, tenth = divmod(permille, 10)
-    return f"{whole},{tenth} %" if lang() == "nl" else f"{whole}.{tenth}%"
+    return f"{whole},{tenth} %" if current_language() == "nl" else f"{whole}.{tenth}%"
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "euro": lambda cents: format_euro(int(cents), lang()),
+        "euro": lambda cents: format_euro(int(cents), current_language()),
         "percent": percent,
         "cell": cell,
         "numeric": lambda value: isinstance(value, int | exports.Cents | exports.Permille),
@@ -52,7 +47,7 @@ def _helpers() -> dict[str, Any]:
 def cell(value: Any) -> str:
     """Return a table cell as text in the page language."""
     if isinstance(value, exports.Cents):
-        return format_euro(value.value, lang())
+        return format_euro(value.value, current_language())
     if isinstance(value, exports.Permille):
         return percent(value.value)
     return "" if value is None else str(value)
@@ -101,7 +96,7 @@ def _charts(report: reports.FundReport) -> dict[str, charts.Chart]:
             [w.label for w in report.weeks],
             [w.net_cents for w in report.weeks],
             alt=see,
-            lang=lang(),
+            lang=current_language(),
         ),
         "months": charts.bar_chart(
             "months",
@@ -109,7 +104,7 @@ def _charts(report: reports.FundReport) -> dict[str, charts.Chart]:
             [m.label for m in report.months],
             [m.net_cents for m in report.months],
             alt=see,
-            lang=lang(),
+            lang=current_language(),
         ),
         "categories": charts.bar_chart(
             "categories",
@@ -118,7 +113,7 @@ def _charts(report: reports.FundReport) -> dict[str, charts.Chart]:
             [c.net_cents for c in cats],
             alt=see,
             horizontal=True,
-            lang=lang(),
+            lang=current_language(),
         ),
         "shops": charts.bar_chart(
             "shops",
@@ -127,7 +122,7 @@ def _charts(report: reports.FundReport) -> dict[str, charts.Chart]:
             [s.net_cents for s in shops],
             alt=see,
             horizontal=True,
-            lang=lang(),
+            lang=current_language(),
         ),
     }
 

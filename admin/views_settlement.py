@@ -25,10 +25,10 @@ from wtforms.validators import DataRequired, Optional
 
 from admin import auth, reports, settlement
 from admin.models import SettlementBatch
-from admin.views_reports import lang
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.time import format_day
 from merchant.models import Shop
@@ -54,7 +54,7 @@ SKIP_REASONS = {
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "euro": lambda cents: format_euro(int(cents), lang()),
+        "euro": lambda cents: format_euro(int(cents), current_language()),
         "state_name": lambda s: STATES.get(s, s),
         "skip_reason": lambda c: SKIP_REASONS.get(c, c),
         "execution_day_name": format_day,

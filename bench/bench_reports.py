@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from admin import reports, settlement
 from bench.common import fresh_database, median_seconds, pg_available, row
+from kindpakket.accounts import voucher_account
 from ledger import merkle, store
 from ledger.encoding import EntryBody, Posting, encode, entry_hash, format_timestamp
 from ledger.models import LedgerAccount, LedgerBalance, LedgerHead, LedgerPosting
@@ -167,7 +168,7 @@ def _setup(engine: Engine) -> int:
         )
         store.open_account(s, fund.bank_account)
         store.open_account(s, fund.account)
-        store.open_accounts(s, [f"voucher:{i}" for i in range(1, VOUCHERS + 1)], non_negative=True)
+        store.open_accounts(s, map(voucher_account, range(1, VOUCHERS + 1)), non_negative=True)
         store.open_accounts(s, [payable_account(i, fund.id) for i in range(1, SHOPS + 1)])
         total = VOUCHERS * fund.budget_cents
         store.append(s, "fund.deposit", [(fund.bank_account, -total), (fund.account, total)])
@@ -176,7 +177,7 @@ def _setup(engine: Engine) -> int:
             [
                 store.NewEntry(
                     "voucher.issue",
-                    [(fund.account, -fund.budget_cents), (f"voucher:{i}", fund.budget_cents)],
+                    [(fund.account, -fund.budget_cents), (voucher_account(i), fund.budget_cents)],
                     {"fund": fund.id, "voucher": i},
                 )
                 for i in range(1, VOUCHERS + 1)
@@ -233,7 +234,7 @@ def _batch(
             rng.randrange(1, 2_000),
         )
         seq += 1
-        legs = (Posting(f"voucher:{v}", -c), Posting(payable_account(shop, fund_id), c))
+        legs = (Posting(voucher_account(v), -c), Posting(payable_account(shop, fund_id), c))
         meta = {"shop": shop, "receipt": f"R{seq}", "voucher": v, "fund": fund_id}
         body = encode(EntryBody(seq, prev, "redemption", format_timestamp(at), legs, meta, None))
         digest = entry_hash(body)

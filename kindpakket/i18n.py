@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
@@ -26,6 +26,19 @@ def select_locale() -> str:
     return DEFAULT
 
 
+def current_language() -> str:
+    """Return the language in force, "nl" or "en" (the request's, or ``force_locale``'s).
+
+    Dutch outside a request unless ``flask_babel.force_locale`` says otherwise.
+    """
+    try:
+        locale = get_locale()
+    except RuntimeError:  # outside an app context
+        locale = None
+    language = locale.language if locale is not None else DEFAULT
+    return language if language in LANGUAGES else DEFAULT
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and remember an explicit language choice in a cookie."""
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
@@ -41,6 +54,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _lang() -> dict[str, object]:
-        from flask_babel import get_locale
-
-        return {"lang": str(get_locale() or DEFAULT), "languages": LANGUAGES}
+        return {"lang": current_language(), "languages": LANGUAGES}

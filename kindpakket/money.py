@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from flask_babel import lazy_gettext as _l
 
 from kindpakket.errors import DomainError
@@ -40,13 +42,13 @@ def parse_amount(text: str) -> int:
 
 
 def format_euro(cents: int, language: str = "nl") -> str:
-    """Return "€ 1.234,56" (Dutch) or "€1,234.56" (English) using integer arithmetic only."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}"
-    if language == "nl":
-        return f"€ {sign}{grouped.replace(',', '.')},{rest:02d}"
-    return f"{sign}€{grouped}.{rest:02d}"
+    """Return "€ 1.234,56" (Dutch) or "€1,234.56" (English): Babel's format, exact decimals.
+
+    Babel puts a no-break space after the Dutch "€"; a plain one is kept, as always shown.
+    """
+    locale = "nl_NL" if language == "nl" else "en"
+    amount = Decimal(int(cents)).scaleb(-2)
+    return format_currency(amount, "EUR", locale=locale).replace("\xa0", " ")
 
 
 def euros_text(cents: int, decimal: str = ",") -> str:

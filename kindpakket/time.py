@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, has_request_context
-from flask_babel import get_locale
+from flask import Flask
+
+from kindpakket.i18n import current_language
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SHORT = "dd-MM-yyyy HH:mm"  # shop lists, admin pages
@@ -47,9 +48,7 @@ def day_start(day: date) -> datetime:
 
 
 def _lang(lang: str | None) -> str:
-    if lang:
-        return lang
-    return str(get_locale() or "nl") if has_request_context() else "nl"
+    return lang or current_language()
 
 
 def format_moment(moment: datetime | str, lang: str | None = None, pattern: str = LONG) -> str:

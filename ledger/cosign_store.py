@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,9 +21,7 @@ from ledger import checkpoint as ckpt
 from ledger import proofs
 from ledger import witness as wit
 from ledger.errors import LedgerError
-from ledger.models import LedgerCosignature
-
-_cosigs = cast(Table, LedgerCosignature.__table__)
+from ledger.models import COSIGNATURES as _cosigs
 
 NO_CHECKPOINT = "no_checkpoint"
 

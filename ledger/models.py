@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -127,3 +129,14 @@ class LedgerCosignature(Base):
     # The whole signature line, exactly as the witness sent it; appended to the note.
     line: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# Core table handles (SQLAlchemy ``Table``s) for the bulk and read paths, exported once.
+ACCOUNTS = cast(Table, LedgerAccount.__table__)
+ENTRIES = cast(Table, LedgerEntry.__table__)
+POSTINGS = cast(Table, LedgerPosting.__table__)
+BALANCES = cast(Table, LedgerBalance.__table__)
+HEAD = cast(Table, LedgerHead.__table__)
+TREE_NODES = cast(Table, LedgerTreeNode.__table__)
+CHECKPOINTS = cast(Table, LedgerCheckpoint.__table__)
+COSIGNATURES = cast(Table, LedgerCosignature.__table__)

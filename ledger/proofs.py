@@ -16,29 +16,19 @@ from pathlib import Path
 from typing import Any, cast
 
 import nacl.signing
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
 from ledger.export import AuditReport, RootTracker, check_checkpoints, write_export
-from ledger.models import (
-    LedgerAccount,
-    LedgerBalance,
-    LedgerCheckpoint,
-    LedgerEntry,
-    LedgerHead,
-    LedgerTreeNode,
-)
+from ledger.models import ACCOUNTS as _accounts
+from ledger.models import BALANCES as _balances
+from ledger.models import CHECKPOINTS as _cps
+from ledger.models import ENTRIES as _entries
+from ledger.models import HEAD as _head
 from ledger.verify import Problem
-
-_entries = cast(Table, LedgerEntry.__table__)
-_nodes = cast(Table, LedgerTreeNode.__table__)
-_head = cast(Table, LedgerHead.__table__)
-_cps = cast(Table, LedgerCheckpoint.__table__)
-_accounts = cast(Table, LedgerAccount.__table__)
-_balances = cast(Table, LedgerBalance.__table__)
 
 Signer = tuple[str, nacl.signing.SigningKey]
 Verifiers = Sequence[str | ckpt.Verifier | tuple[str, nacl.signing.VerifyKey | bytes]]

@@ -6,19 +6,16 @@ Split from :mod:`ledger.store` (which appends); ``store`` re-exports these for c
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import LedgerAccount, LedgerBalance, LedgerEntry, LedgerHead, LedgerPosting
+from ledger.models import ACCOUNTS as _accounts
+from ledger.models import BALANCES as _balances
+from ledger.models import ENTRIES as _entries
+from ledger.models import HEAD as _head
+from ledger.models import POSTINGS as _postings
 from ledger.verify import Problem, Report, StoredEntry, verify_entries
-
-_accounts = cast(Table, LedgerAccount.__table__)
-_entries = cast(Table, LedgerEntry.__table__)
-_postings = cast(Table, LedgerPosting.__table__)
-_balances = cast(Table, LedgerBalance.__table__)
-_head = cast(Table, LedgerHead.__table__)
 
 
 def balance(session: Session, account: str) -> int:

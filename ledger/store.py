@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
@@ -41,22 +41,10 @@ from ledger.errors import (
     LedgerError,
     UnknownAccount,
 )
-from ledger.models import (
-    LedgerAccount,
-    LedgerBalance,
-    LedgerEntry,
-    LedgerHead,
-    LedgerPosting,
-    LedgerTreeNode,
-)
+from ledger.models import ACCOUNTS as _accounts
+from ledger.models import BALANCES as _balances
+from ledger.models import ENTRIES as _entries
 from ledger.reading import balance, balances, head, stored_entries, verify
-
-_accounts = cast(Table, LedgerAccount.__table__)
-_entries = cast(Table, LedgerEntry.__table__)
-_postings = cast(Table, LedgerPosting.__table__)
-_balances = cast(Table, LedgerBalance.__table__)
-_head = cast(Table, LedgerHead.__table__)
-_nodes = cast(Table, LedgerTreeNode.__table__)
 
 # The append path sends plain SQL on the session's connection, skipping the SQL expression
 # layer: an append is a handful of statements and their Python overhead dominates. "?" is

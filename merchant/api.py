@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -14,6 +13,7 @@ from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import failed, limiter
@@ -27,10 +27,6 @@ ERRORS = "error: {error: {code, message}}"
 # try one code often); scanned tokens are signed and exempt.
 TYPED_CODE_LIMIT_PER_SHOP = "10 per minute; 60 per hour; 300 per day"
 TYPED_CODE_LIMIT_PER_CODE = "5 per minute"
-
-
-def _lang() -> str:
-    return str(get_locale() or "nl")
 
 
 def _shop_key() -> str:
@@ -54,7 +50,7 @@ def _scanned() -> bool:
 
 def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
     """Return the answer for a payment (also used by the pages)."""
-    lang = _lang()
+    lang = current_language()
     return {
         "status": "paid",
         "id": payment.id,
@@ -82,7 +78,7 @@ def refund_json(made: refunds.RefundResult) -> dict[str, Any]:
         "redemption_id": made.redemption_id,
         "receipt_number": made.receipt_number,
         "amount_cents": made.amount_cents,
-        "amount": format_euro(made.amount_cents, _lang()),
+        "amount": format_euro(made.amount_cents, current_language()),
         "refundable_cents": made.refundable_cents,
         "ledger_seq": made.ledger_seq,
         "entry_hash": made.entry_hash,

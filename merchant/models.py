@@ -16,12 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+# Re-exported for callers that knew it here; kindpakket.accounts builds every account name.
+from kindpakket.accounts import payable_account as payable_account
 from ledger.base import Base, UtcDateTime
-
-
-def payable_account(shop_id: int, fund_id: int) -> str:
-    """Return the ledger account of what the municipality owes a shop for one fund."""
-    return f"merchant:{shop_id}:payable:{fund_id}"
 
 
 class Shop(Base):

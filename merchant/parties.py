@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kindpakket.accounts import parse_accounts
 from merchant.auth import ShopPrincipal
 
 
@@ -13,9 +14,9 @@ def shop_party(session: Session, principal: Any, accounts: frozenset[str]) -> st
     """Return ``"shop"`` for the shop's own payments, refunds and payouts.
 
     Those, and only those, move money on the shop's payable accounts
-    (``merchant.models.payable_account``: ``merchant:{shop}:payable:{fund}``).
+    (``kindpakket.accounts.payable_account``).
     """
     if not isinstance(principal, ShopPrincipal):
         return None
-    prefix = f"merchant:{principal.shop_id}:payable:"
-    return "shop" if any(a.startswith(prefix) for a in accounts) else None
+    ours = any(a.shop_id == principal.shop_id for a in parse_accounts(accounts))
+    return "shop" if ours else None

@@ -11,21 +11,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kindpakket.accounts import voucher_account
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.inputs import BIGINT_MAX, BIGINT_MIN
 from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from kindpakket.time import local_day
 from ledger import store
 from ledger.errors import InsufficientBalance, UnknownAccount
-from ledger.models import LedgerAccount, LedgerHead, LedgerPosting
+from ledger.models import HEAD, LedgerAccount, LedgerPosting
 from merchant.models import (
     Redemption,
     Refusal,
@@ -287,9 +287,7 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-_HEAD_FOR_UPDATE = (
-    select(LedgerHead.__table__.c.seq).where(LedgerHead.__table__.c.id == 1).with_for_update()
-)
+_HEAD_FOR_UPDATE = select(HEAD.c.seq).where(HEAD.c.id == 1).with_for_update()
 _INSERT = _REDEMPTIONS.insert().returning(_REDEMPTIONS.c.id)
 
 
@@ -419,7 +417,7 @@ def _book(
         "voucher": scene.voucher_id,
         "fund": scene.fund_id,
     }
-    postings = [(f"voucher:{scene.voucher_id}", -amount), (payable, amount)]
+    postings = [(voucher_account(scene.voucher_id), -amount), (payable, amount)]
     try:
         try:
             appended = store.append(session, "redemption", postings, meta=meta)
@@ -473,12 +471,11 @@ class _Paid(NamedTuple):
 def _insufficient(scene: Scene, left: int) -> Refused:
     if not scene.show_balance_to_shop:
         return refusal("insufficient_balance", voucher_id=scene.voucher_id)
-    lang = str(get_locale() or "nl") if has_request_context() else "nl"
     err = Refused(
         "insufficient_balance",
         _l(
             "Not enough budget for this amount: %(left)s is left. Enter a lower amount.",
-            left=format_euro(left, lang),
+            left=format_euro(left, current_language()),
         ),
         status=409,
         balance_cents=left,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kindpakket import spreadsheet
+from kindpakket.accounts import payable_like
 from kindpakket.money import euros_text
 from kindpakket.time import ZONE, day_start
 from ledger.models import LedgerAccount, LedgerBalance, LedgerEntry, LedgerPosting
@@ -122,7 +123,7 @@ def totals(session: Session, shop_id: int, start: date | None, end: date | None)
             Refund.shop_id == shop_id, Refund.created_at >= low, Refund.created_at < high
         )
     ).scalar_one()
-    payable = LedgerAccount.name.like(f"merchant:{shop_id}:payable:%")
+    payable = LedgerAccount.name.like(payable_like(shop_id=shop_id))
     paid_out = session.execute(
         select(func.coalesce(func.sum(LedgerPosting.amount), 0))
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)

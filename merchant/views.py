@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from kindpakket import time as clock
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import form_field, limiter, login_limits, scanner_page
 from merchant import auth, redemptions, refunds, reports, services
@@ -50,13 +50,9 @@ bp = Blueprint(
 )
 
 
-def _lang() -> str:
-    return str(get_locale() or "nl")
-
-
 @bp.app_template_filter("merchant_euro")
 def _euro(cents: int) -> str:
-    return format_euro(int(cents), _lang())
+    return format_euro(int(cents), current_language())
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -255,7 +251,7 @@ def refund(redemption_id: int):  # type: ignore[no-untyped-def]
             flash(
                 _(
                     "Refunded %(amount)s. Receipt number %(receipt)s.",
-                    amount=format_euro(made.amount_cents, _lang()),
+                    amount=format_euro(made.amount_cents, current_language()),
                     receipt=made.receipt_number,
                 )
             )

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, jsonify
 from flask.views import MethodView
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -16,6 +15,7 @@ from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.security import limiter, login_limits
 from wallet import auth, services
@@ -35,7 +35,7 @@ ERRORS = {"description": "error: {error: {code, message}}"}
 
 def _view(voucher: Any) -> dict[str, Any]:
     view = services.voucher_view(db.session, voucher)
-    view["balance"] = format_euro(view["balance_cents"], str(get_locale() or "nl"))
+    view["balance"] = format_euro(view["balance_cents"], current_language())
     return view
 
 

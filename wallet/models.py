@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from kindpakket import audit
+from kindpakket.accounts import bank_account, fund_account, voucher_account
 from ledger.base import Base, UtcDateTime
 
 
@@ -71,12 +72,12 @@ class Fund(Base):
     @property
     def account(self) -> str:
         """Return the ledger account holding the fund's unissued budget."""
-        return f"fund:{self.id}"
+        return fund_account(self.id)
 
     @property
     def bank_account(self) -> str:
         """Return the ledger account mirroring the municipality's bank for this fund."""
-        return f"bank:{self.id}"
+        return bank_account(self.id)
 
 
 class Household(Base):
@@ -148,7 +149,7 @@ class Voucher(Base):
     @property
     def account(self) -> str:
         """Return the ledger account of this voucher (never below zero)."""
-        return f"voucher:{self.id}"
+        return voucher_account(self.id)
 
 
 class FamilySession(Base):

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kindpakket.accounts import voucher_ids
 from kindpakket.receipts import receipt_link
 from wallet.auth import FamilyPrincipal
 from wallet.models import Child, Voucher
-
-_VOUCHER = re.compile(r"^voucher:(\d+)$")  # Voucher.account
 
 
 def family_party(session: Session, principal: Any, accounts: frozenset[str]) -> str | None:
     """Return ``"family"`` when the entry moves money of one of the household's vouchers."""
     if not isinstance(principal, FamilyPrincipal):
         return None
-    wanted = [int(m.group(1)) for m in map(_VOUCHER.match, accounts) if m]
+    wanted = voucher_ids(accounts)
     if not wanted:
         return None
     mine = session.execute(

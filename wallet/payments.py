@@ -30,7 +30,7 @@ PAYMENT_CODE_DIGITS = 8
 PAYMENT_CODE_KEEP = timedelta(days=1)  # expired codes are kept this long to say "expired"
 _redemptions = table("redemptions", column("nonce"))
 
-# English msgids; the Dutch texts are in wallet/i18n/nl/wallet.po (same as tokens.MESSAGES).
+# English msgids; the Dutch texts are in wallet/i18n/nl/wallet.po.
 TOKEN_MESSAGES: dict[str, Any] = {
     "not_a_token": _l("This is not a Kindpakket code."),
     "bad_version": _l("This code is from another version; refresh the page."),

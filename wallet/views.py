@@ -6,7 +6,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -14,6 +14,7 @@ from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.security import limiter, login_limits
 from kindpakket.time import format_moment
@@ -37,12 +38,8 @@ def _helpers() -> dict[str, object]:
     return {"euro": _euro, "day": _day, "moment": _moment, "now_unix": lambda: int(time.time())}
 
 
-def _lang() -> str:
-    return str(get_locale() or "nl")
-
-
 def _euro(cents: int) -> str:
-    return format_euro(int(cents), _lang())
+    return format_euro(int(cents), current_language())
 
 
 def _day(value: date) -> str:
@@ -50,7 +47,7 @@ def _day(value: date) -> str:
 
 
 def _moment(value: datetime) -> str:
-    return format_moment(value, _lang())
+    return format_moment(value, current_language())
 
 
 def init_app(app: Flask) -> None:

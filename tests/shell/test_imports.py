@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["ledger", "wallet", "merchant", "admin"]  # each may import only those before it
 PLATFORM = {
     "money",
+    "accounts",
     "receipts",
     "ledger_api",
     "appkeys",

@@ -20,7 +20,6 @@ from wallet.tokens import (
     DOMAIN,
     ERROR_CODES,
     MAX_TTL,
-    MESSAGES,
     PAYLOAD,
     PREFIX,
     QR_ALPHANUMERIC,
@@ -219,7 +218,7 @@ def test_issue_refuses_expiry_beyond_u32() -> None:
         issue_token(1, (KID, KEY), 2**32 - 60, ttl=120)
 
 
-def test_error_codes_have_dutch_and_english_messages() -> None:
+def test_error_codes_are_fixed() -> None:
     assert {
         "not_a_token",
         "bad_version",
@@ -228,9 +227,7 @@ def test_error_codes_have_dutch_and_english_messages() -> None:
         "token_expired",
         "token_not_yet_valid",
     } == ERROR_CODES
-    err = TokenError("token_expired")
-    assert err.message == MESSAGES["token_expired"][0] and "verlopen" in err.message
-    assert "expired" in err.message_en
+    assert TokenError("token_expired").code == "token_expired"
     with pytest.raises(ValueError):
         TokenError("no_such_code")
 
