@@ -342,7 +342,7 @@ def _replay(session: Session, first: Row[Any], amount: int) -> Payment:
     fund = session.get(Fund, first.fund_id)
     balance = None
     if fund is not None and fund.show_balance_to_shop:
-        balance = _balance_after(session, f"voucher:{first.voucher_id}", first.ledger_seq)
+        balance = _balance_after(session, voucher_account(first.voucher_id), first.ledger_seq)
     return _payment(first, balance, replayed=True)
 
 
@@ -445,7 +445,7 @@ def _book(
         raise _insufficient(scene, exc.balance) from None
     except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
         raise refusal("token_used", voucher_id=scene.voucher_id) from None
-    voucher = f"voucher:{scene.voucher_id}"
+    voucher = voucher_account(scene.voucher_id)
     balance = store.balance(session, voucher) if scene.show_balance_to_shop else None
     return _payment(_Paid(id=new_id, **values), balance)
 
