@@ -11,9 +11,12 @@ from flask_babel import lazy_gettext as _l
 
 EVENTS: dict[str, object] = {
     "admin_user.created": _l("Staff account created"),
+    "admin_user.password_changed": _l("Staff member changed their password"),
+    "admin_user.reset": _l("Staff account reset from the command line"),
     "admin_user.logged_in": _l("Staff member logged in"),
     "admin_user.logged_out": _l("Staff member logged out"),
     "admin_user.login_failed": _l("Staff login failed"),
+    "database.restored": _l("Database restored from a backup"),
     "family_session.opened": _l("Family logged in on a device"),
     "family_session.revoked": _l("Family device logged out"),
     "fund.budgets_issued": _l("Budgets issued"),
@@ -33,8 +36,11 @@ EVENTS: dict[str, object] = {
     "key.generated": _l("Signing key generated"),
     "key.rotated": _l("Signing key rotated"),
     "ledger.checkpoint_signed": _l("Ledger checkpoint signed"),
+    "ledger.cosigned": _l("Ledger checkpoint co-signed by a witness"),
     "municipality.created": _l("Municipality created"),
     "redemption.refunded": _l("Payment refunded"),
+    "service.hold_lifted": _l("Hold after a restore lifted"),
+    "service.restore_loss_accepted": _l("Restore accepted despite lost or unproven entries"),
     "settlement.cancelled": _l("Payout batch cancelled"),
     "settlement.confirmed": _l("Payout batch confirmed as paid"),
     "settlement.created": _l("Payout batch created"),
@@ -44,10 +50,12 @@ EVENTS: dict[str, object] = {
     "shop.iban_changed": _l("Shop changed its IBAN"),
     "shop.reinstated": _l("Shop reinstated"),
     "shop.rejected": _l("Shop rejected"),
+    "shop.renamed": _l("Shop's legal name corrected"),
     "shop.suspended": _l("Shop suspended"),
     "shop_user.activated": _l("Shop cashier switched on"),
     "shop_user.created": _l("Shop cashier added"),
     "shop_user.deactivated": _l("Shop cashier switched off"),
+    "shop_user.password_changed": _l("Shop staff changed their password"),
     "shop_user.logged_in": _l("Shop staff logged in"),
     "shop_user.logged_out": _l("Shop staff logged out"),
     "shop_user.login_failed": _l("Shop login failed"),
@@ -60,6 +68,8 @@ ACTORS: dict[str, object] = {
     "admin": _l("Municipality staff %(id)s"),
     "shop_user": _l("Shop staff %(id)s"),
     "household": _l("Family (household %(id)s)"),
+    "witness": _l("Witness %(id)s"),
+    "cli": _l("Command line (%(id)s)"),
 }
 PROCESSES: dict[str, object] = {
     "cli": _l("Command line"),
@@ -69,6 +79,7 @@ PROCESSES: dict[str, object] = {
 }
 SUBJECTS: dict[str, object] = {
     "admin_user": _l("Staff account %(id)s"),
+    "checkpoint": _l("Checkpoint of %(id)s entries"),
     "fund": _l("Fund %(id)s"),
     "household": _l("Household %(id)s"),
     "key": _l("Key %(id)s"),

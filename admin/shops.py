@@ -188,6 +188,7 @@ def rename_shop(
         actor=actor,
         subject=f"shop:{shop.id}",
         tenant_id=tenant_id,
+        funds=shop_fund_ids(session, shop.id),  # its payouts in every fund carry the name
         before={"name": before},
         after={"name": new},
         ip=ip,

@@ -67,7 +67,7 @@ def restore_command(
     decided_by: str | None,
 ) -> None:
     """Restore DIRECTORY, verify the ledger and prove it extends the kept checkpoint."""
-    actor = f"cli:{decided_by or getpass.getuser()}"
+    actor = f"cli:{decided_by or getpass.getuser()}"[:80]
     if directory is None:
         if not accept_loss:
             raise click.UsageError("give a backup DIRECTORY, or --accept-loss to lift a hold")
@@ -109,6 +109,8 @@ def _decide(session: object, finding: recovery.Finding, accept_loss: bool, actor
 
     assert isinstance(session, Session)
     hold.clear(session)
+    # Recorded in the restored database, so its audit log says where its state came from.
+    record_event(session, "database.restored", actor=actor, after=finding.as_dict())
     if finding.ok:
         return
     if accept_loss and finding.outcome != "verify_failed":

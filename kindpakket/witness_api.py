@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from kindpakket.audit import record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.security import csrf
@@ -110,6 +111,14 @@ def add_cosignature(args: dict[str, Any]) -> dict[str, Any]:
     except cosign_store.CosignatureRefused as exc:
         status, message = _REFUSALS.get(exc.code, (400, _l("The cosignature was refused.")))
         raise DomainError(exc.code, message, status=status, detail=exc.message) from None
+    if stored.created:  # a repeat by the same witness stores nothing, so records nothing
+        record_event(
+            db.session,
+            "ledger.cosigned",
+            actor=f"witness:{stored.witness}"[:80],
+            subject=f"checkpoint:{stored.size}",
+            after={"key_id": stored.key_id, "signed_at": stored.signed_at},
+        )
     return _out(stored, stored.created)
 
 

@@ -257,6 +257,7 @@ def change_password(session: Session, user: ShopUser, *, current: str, new: str)
         "shop_user.password_changed",
         actor=f"shop_user:{user.id}",
         subject=f"shop_user:{user.id}",
+        funds=shop_fund_ids(session, user.shop_id),
     )
 
 

@@ -10,6 +10,7 @@ leave and the municipalities they must belong to.
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -19,11 +20,14 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
+from nacl.signing import SigningKey
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from admin.models import SettlementBatch
 from kindpakket.cli import main
+from ledger import checkpoint as ckpt
+from ledger import witness as wit
 from merchant.models import ShopUser
 from tests import factories as fx
 from tests.shell import audit_walk_world as ww
@@ -56,6 +60,14 @@ COMMANDS_WITHOUT_EVENT = {
     "openapi list-config-prefixes": "flask-smorest's command; reads only",
     "limiter config": "Flask-Limiter's command; reads only",
     "limiter limits": "Flask-Limiter's command; reads only",
+    "backup": "reads the database (one read transaction) and writes files to a directory",
+    "doctor": "reads the configuration and runs SELECT 1; writes nothing",
+    "witness status": "the witness's own side: reads its state file; no product database",
+    "witness init": "the witness's own side: writes only its new key and state file, runs "
+    "without the product's app or database (tests/shell/test_witness.py makes sure)",
+    "witness run": "the witness's own side: writes only its state file and needs no product "
+    "database; the cosignature it POSTs is recorded by the ledger as ledger.cosigned "
+    "(POST witness_api.add_cosignature, walked above)",
     "limiter clear": "Flask-Limiter's command: resets rate-limit counters in the limiter's "
     "storage (Redis or memory), not data. Not audited yet: rate limits belong to h5-auth",
 }
@@ -297,6 +309,11 @@ def walk_municipality(walk: Walk) -> None:
         [("shop.approved", {w.a})],
         lambda: _ok(adm.post(f"/admin/shops/{w.pending_shop}/funds/{w.fund_a}/approve"), 302),
     )
+    walk.step(
+        "POST admin_shops.rename",
+        [("shop.renamed", {w.a, w.b})],  # its payouts in B's fund carry the name too
+        lambda: _ok(adm.post(f"/admin/shops/{w.shop}/name", data={"name": "Fietsen Spaak BV"})),
+    )
     start = date.today() - timedelta(days=1)
     fund_form = {
         "name": "Kindpakket Walk",
@@ -420,9 +437,46 @@ def walk_family(walk: Walk) -> None:
     )
 
 
+NEW_PASSWORD = "paars paard plakt postzegels"
+
+
+def walk_witness(walk: Walk) -> None:
+    """A trusted witness hands in its cosignature of a checkpoint (no session: it signs)."""
+    key = SigningKey(bytes([7]) * 32)
+    name = "auditor.voorbeeld.example/witness"
+    walk.app.config["WITNESS_VKEYS"] = (wit.cosigner_vkey(name, bytes(key.verify_key)),)
+    signed = walk.app.test_cli_runner().invoke(
+        main, ["ledger", "checkpoint"], obj=ScriptInfo(create_app=lambda: walk.app)
+    )
+    assert signed.exit_code == 0, signed.output
+    ww.new_events(walk.engine, walk.w)
+    latest = _ok(walk.anonymous.get("/api/v1/ledger/checkpoints/latest")).get_json()
+    size, body = latest["size"], ckpt.split_note(latest["note"])[0]
+
+    def cosign() -> Any:
+        line = wit.cosign(body, name, key, int(time.time())).line()
+        body_json = {"size": size, "cosignature": line}
+        return _ok(walk.anonymous.post("/api/v1/ledger/cosignatures", json=body_json), 200)
+
+    walk.step("POST witness_api.add_cosignature", [("ledger.cosigned", set())], cosign)
+    cosign()  # the same witness again: nothing new is stored, so nothing is recorded
+    assert ww.new_events(walk.engine, walk.w) == []
+
+
 def walk_logouts(walk: Walk) -> None:
-    """Staff and shops log out."""
+    """Staff and shops change their passwords (their other logins end) and log out."""
     w = walk.w
+    change = {"current": fx.PASSWORD, "new": NEW_PASSWORD, "again": NEW_PASSWORD}
+    walk.step(
+        "POST merchant.password",
+        [("shop_user.password_changed", {w.a, w.b})],
+        lambda: _ok(walk.owner.post("/merchant/password", data=change), 302),
+    )
+    walk.step(
+        "POST admin.password",
+        [("admin_user.password_changed", {w.a})],
+        lambda: _ok(walk.admin.post("/admin/password", data=change), 302),
+    )
     walk.step(
         "POST merchant.logout",
         [("shop_user.logged_out", {w.a, w.b})],
@@ -442,13 +496,14 @@ def test_every_state_changing_route_is_audited_in_each_municipality_it_touches(
     walk = Walk(app, engine, world)
     routes = changing_routes(app)
     assert not set(ROUTES_WITHOUT_EVENT) - routes, "the allow-list names routes that are gone"
-    for part in (walk_logins, walk_shop, walk_municipality, walk_family, walk_logouts):
+    parts = (walk_logins, walk_shop, walk_municipality, walk_family, walk_witness, walk_logouts)
+    for part in parts:
         part(walk)
     assert not walk.problems, "\n".join(walk.problems)
     missing = routes - walk.walked - set(ROUTES_WITHOUT_EVENT)
     assert not missing, f"state-changing routes the audit walk does not cover: {sorted(missing)}"
     actors = {actor.partition(":")[0] for _, actor, _ in world.found}
-    assert {"admin", "shop_user", "household", "anonymous"} <= actors
+    assert {"admin", "shop_user", "household", "anonymous", "witness"} <= actors
 
 
 def test_an_iban_change_shows_in_both_municipalities_audit_pages_in_dutch_and_english(
