@@ -4,7 +4,8 @@ Layout of an export directory::
 
     manifest.json                   format, entry count, head hash, origin
     entries.jsonl                   one entry a line: seq, prev_hash, hash, kind,
-                                    body (base64 of the exact hashed bytes), postings
+                                    body (base64 of the exact hashed bytes), postings,
+                                    idem, created_at (the columns, compared with the bytes)
     accounts.json                   account names, never-below-zero flags, stored balances
     checkpoints/<size>.note         every signed checkpoint (C2SP signed note)
     checkpoints/consistency-<a>-<b>.json   proof between successive checkpoints (base64)
@@ -21,7 +22,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import nacl.signing
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
+from ledger.treecheck import RootTracker
 from ledger.verify import Problem, StoredEntry, verify_entries
 
 FORMAT = 1
@@ -63,29 +65,6 @@ class AuditReport:
     def ok(self) -> bool:
         """Return True when nothing was found wrong."""
         return self.problem is None
-
-
-@dataclass(slots=True)
-class RootTracker:
-    """Fold entry hashes into a Merkle frontier, noting the root at the wanted sizes."""
-
-    wanted: set[int]
-    size: int = 0
-    frontier: list[bytes] = field(default_factory=list)
-    roots: dict[int, bytes] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        """Note the empty tree's root when size 0 is wanted."""
-        if 0 in self.wanted:
-            self.roots[0] = merkle.EMPTY_ROOT
-
-    def add(self, entry_hash_hex: str) -> None:
-        """Append the leaf of one entry hash (hex)."""
-        leaf = merkle.leaf_hash(bytes.fromhex(entry_hash_hex))
-        self.frontier, _ = merkle.frontier_append(self.frontier, self.size, leaf)
-        self.size += 1
-        if self.size in self.wanted:
-            self.roots[self.size] = merkle.root_from_frontier(self.frontier)
 
 
 def check_checkpoints(
@@ -178,6 +157,8 @@ def write_export(
                 "kind": e.kind,
                 "body": _b64(e.body),
                 "postings": e.postings,
+                "idem": e.idempotency_key,
+                "created_at": e.created_at,
             }
             out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
             count, head = count + 1, e.hash
@@ -227,6 +208,11 @@ def read_vkeys(directory: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _str_or_none(value: Any) -> bool:
+    """Return True for a string or None."""
+    return value is None or type(value) is str
+
+
 def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]:
     """Yield the exported entries, feeding each hash to ``tracker``.
 
@@ -237,6 +223,9 @@ def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]
         for number, line in enumerate(lines, 1):
             try:
                 raw = json.loads(line)
+                idem, created = raw.get("idem"), raw.get("created_at")
+                if not (_str_or_none(idem) and _str_or_none(created)):
+                    raise TypeError("idem and created_at are strings or null")
                 entry = StoredEntry(
                     int(raw["seq"]),
                     str(raw["prev_hash"]),
@@ -244,6 +233,8 @@ def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]
                     base64.b64decode(raw["body"], validate=True),
                     raw["postings"],
                     str(raw["kind"]),
+                    idem,
+                    created,
                 )
                 tracker.add(entry.hash)
             except (ValueError, KeyError, TypeError, binascii.Error) as exc:
@@ -255,6 +246,8 @@ def _check_proofs(directory: Path, notes: Sequence[tuple[int, str]]) -> Problem 
     """Check the consistency proof between every two successive checkpoints."""
     roots = {size: ckpt.parse_note(note)[0].root for size, note in notes}
     for (old, _), (new, _) in pairwise(notes):
+        if old == 0:  # RFC 9162 has no proof from the empty tree; its root was checked
+            continue
         path = Path(directory) / CHECKPOINT_DIR / f"consistency-{old}-{new}.json"
         if not path.exists():
             return Problem(None, "checkpoint_inconsistent", f"no proof from {old} to {new}")

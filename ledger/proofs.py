@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
-from ledger.export import AuditReport, RootTracker, check_checkpoints, write_export
+from ledger.export import AuditReport, check_checkpoints, write_export
 from ledger.models import (
     LedgerAccount,
     LedgerBalance,
@@ -31,7 +31,8 @@ from ledger.models import (
     LedgerHead,
     LedgerTreeNode,
 )
-from ledger.verify import Problem
+from ledger.treecheck import RootTracker
+from ledger.verify import Problem, Report
 
 _entries = cast(Table, LedgerEntry.__table__)
 _nodes = cast(Table, LedgerTreeNode.__table__)
@@ -48,6 +49,12 @@ class CheckpointConflict(LedgerError):
     """A new checkpoint would not be consistent with the latest stored one."""
 
     code = "checkpoint_conflict"
+
+
+class EmptyLedger(LedgerError):
+    """There is nothing to sign: the ledger has no entries."""
+
+    code = "empty_ledger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +219,42 @@ def inclusion(session: Session, seq: int, size: int | None = None) -> InclusionP
     return InclusionProof(seq, size, hexes[seq], path, root)
 
 
+TREE_MISMATCH = "tree_mismatch"
+
+
+def checked_inclusion(session: Session, seq: int, checkpoint: StoredCheckpoint) -> InclusionProof:
+    """Return the inclusion proof of entry ``seq`` in a checkpoint, checked against its signature.
+
+    The proof is built from stored tree nodes, which the database's owner could have
+    changed; it is served only when it leads from the entry's hash to the root signed in the
+    checkpoint's note.
+
+    Args:
+        session: a transaction.
+        seq: 1-based entry number, at most the checkpoint's size.
+        checkpoint: a stored checkpoint.
+
+    Returns:
+        The proof, its ``root`` being the signed root.
+
+    Raises:
+        ProofError: ``bad_size``/``index_out_of_range`` for impossible numbers;
+            ``tree_mismatch`` when the stored tree does not lead to the signed root.
+    """
+    signed = ckpt.parse_note(checkpoint.note)[0]
+    proof = inclusion(session, seq, signed.size)
+    leaf = merkle.leaf_hash(bytes.fromhex(proof.entry_hash))
+    try:
+        merkle.check_inclusion(leaf, seq - 1, signed.size, proof.proof, signed.root)
+    except merkle.ProofError as exc:
+        raise merkle.ProofError(
+            TREE_MISMATCH,
+            f"the stored tree does not prove entry {seq} in checkpoint {signed.size}: "
+            f"expected root {signed.root.hex()}, the proof leads elsewhere ({exc.code})",
+        ) from exc
+    return InclusionProof(seq, signed.size, proof.entry_hash, proof.proof, signed.root)
+
+
 def consistency(session: Session, old: int, new: int | None = None) -> list[bytes]:
     """Return the consistency proof between the trees of ``old`` and ``new`` entries.
 
@@ -224,12 +267,12 @@ def consistency(session: Session, old: int, new: int | None = None) -> list[byte
         The RFC 9162 proof hashes.
 
     Raises:
-        ProofError: ``bad_size`` for sizes out of order or beyond the chain.
+        ProofError: ``bad_size`` for an old size of 0, sizes out of order or beyond the chain.
     """
     current = tree_size(session)
     new = current if new is None else new
     _check_size(new, current)
-    if not 0 <= old <= new:
+    if not 1 <= old <= new:  # RFC 9162: no proof from the empty tree
         raise merkle.ProofError(merkle.PROOF_BAD_SIZE, f"cannot go from size {old} to {new}")
     proof: list[bytes] = _run(session, lambda get: merkle.consistency_proof(old, new, get))
     return proof
@@ -311,8 +354,11 @@ def make_checkpoint(
 
     Raises:
         CheckpointConflict: the stored chain no longer extends the latest checkpoint.
+        EmptyLedger: there is no entry to sign yet.
     """
     size, frontier = _lock_head(session)
+    if size == 0:  # RFC 9162 proves nothing from the empty tree: do not sign one
+        raise EmptyLedger("the ledger has no entries to sign yet")
     root = merkle.root_from_frontier(merkle.decode_frontier(frontier))
     latest = latest_checkpoint(session)
     if latest is not None:
@@ -332,6 +378,10 @@ def _check_extends(session: Session, latest: StoredCheckpoint, size: int, root: 
         raise CheckpointConflict(f"stored checkpoint {latest.size} differs from its note")
     if size < latest.size:
         raise CheckpointConflict(f"the chain has {size} entries, checkpoint {latest.size} more")
+    if latest.size == 0:  # an empty-tree checkpoint from before: every tree extends it
+        if latest.root != merkle.EMPTY_ROOT:
+            raise CheckpointConflict("stored checkpoint 0 is not the empty tree's root")
+        return
     try:
         proof = consistency(session, latest.size, size)
         merkle.check_consistency(latest.size, size, latest.root, root, proof)
@@ -392,55 +442,59 @@ def _aware(moment: datetime) -> datetime:
 # --- verification --------------------------------------------------------------------------
 
 
-def _leaf_hashes(session: Session, chunk: int = 50_000) -> Iterator[tuple[int, str]]:
-    """Yield ``(seq, hash)`` of every stored entry in order, a chunk at a time."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(_entries.c.seq, _entries.c.hash)
-            .where(_entries.c.seq > last)
-            .order_by(_entries.c.seq)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        for seq, digest in rows:
-            yield int(seq), str(digest)
-        last = int(rows[-1].seq)
-
-
 def verify_checkpoints(
-    session: Session, verifiers: Verifiers, origin: str | None = None
+    session: Session,
+    verifiers: Verifiers,
+    origin: str | None = None,
+    *,
+    chain: Report | None = None,
 ) -> AuditReport:
-    """Check every stored checkpoint: signature, root of the stored entries, consistency.
+    """Check every stored checkpoint: signature, and its root against the recomputed one.
+
+    Roots are recomputed from the entry hashes (never read from stored tree nodes). Two
+    checkpoints whose roots both match the recomputation over the same entries are
+    consistent by construction, so no stored consistency proof is needed as evidence.
 
     Args:
         session: a transaction (read only).
         verifiers: every checkpoint key ever used (old keys too, after a rotation).
         origin: when given, every checkpoint must carry it.
+        chain: a passing ``store.verify(session, roots_at=<every checkpoint size>)``
+            report, whose recomputed roots are used; else they are recomputed here.
 
     Returns:
         A report naming the first problem, if any.
     """
+    from ledger.reading import leaf_hashes  # reading imports nothing from here
+
     stored = list(list_checkpoints(session))
     tracker = RootTracker({c.size for c in stored})
-    for seq, digest in _leaf_hashes(session):
-        if seq != tracker.size + 1:
-            return AuditReport(0, tracker.size, Problem(tracker.size + 1, "missing", "gap"))
-        tracker.add(digest)
+    if chain is None:
+        for seq, digest in leaf_hashes(session):
+            if seq != tracker.size + 1:
+                return AuditReport(
+                    0,
+                    tracker.size,
+                    Problem(
+                        tracker.size + 1,
+                        "missing",
+                        f"expected entry {tracker.size + 1}, found {seq}",
+                    ),
+                )
+            tracker.add(digest)
+    else:
+        tracker.roots, tracker.size = dict(chain.roots), chain.last_seq
     notes = [(c.size, c.note) for c in stored]
     report = check_checkpoints(notes, tracker, verifiers, origin)
     if report.problem is not None:
         return report
     for c in stored:
         if c.root != tracker.roots.get(c.size):
-            return _fail(report, f"checkpoint {c.size}: root column differs from the note")
-    for old, new in pairwise(stored):
-        try:
-            proof = consistency(session, old.size, new.size)
-            merkle.check_consistency(old.size, new.size, old.root, new.root, proof)
-        except merkle.ProofError as exc:
-            return _fail(report, f"checkpoints {old.size} and {new.size}: stored tree {exc.code}")
+            return _fail(
+                report,
+                f"checkpoint {c.size}: root column says {c.root.hex()}, "
+                f"the note and the entries say {tracker.roots.get(c.size, b'').hex()}",
+            )
     return report
 
 
@@ -464,7 +518,11 @@ def export_ledger(session: Session, directory: Path, vkeys: Sequence[str]) -> in
     from ledger import store  # the store imports nothing from here
 
     stored = list(list_checkpoints(session))
-    proofs = {(a.size, b.size): consistency(session, a.size, b.size) for a, b in pairwise(stored)}
+    proofs = {
+        (a.size, b.size): consistency(session, a.size, b.size)
+        for a, b in pairwise(stored)
+        if a.size > 0  # RFC 9162: no proof from the empty tree
+    }
     accounts = [
         {"name": str(r.name), "non_negative": bool(r.non_negative), "balance": int(r.balance)}
         for r in session.execute(
@@ -490,8 +548,10 @@ def b64(data: bytes) -> str:
 
 __all__ = [
     "CheckpointConflict",
+    "EmptyLedger",
     "InclusionProof",
     "StoredCheckpoint",
+    "checked_inclusion",
     "checkpoint_at",
     "checkpoint_covering",
     "consistency",
