@@ -130,7 +130,8 @@ def _checked(raw: Any, data: bytes) -> EntryBody:
     if raw.keys() != KEYS:
         missing, extra = sorted(KEYS - raw.keys()), sorted(raw.keys() - KEYS)
         raise EntryFormatError(
-            f"expected the keys {sorted(KEYS)}; missing {missing}, extra {extra}"
+            f"expected the keys {sorted(KEYS)}, found {sorted(raw)} "
+            f"(missing {missing}, extra {extra})"
         )
     v, seq, prev, kind, ts = raw["v"], raw["seq"], raw["prev"], raw["kind"], raw["ts"]
     if type(v) is not int or v != FORMAT_VERSION:
