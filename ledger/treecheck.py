@@ -44,19 +44,28 @@ class RootTracker:
             self.roots[0] = merkle.EMPTY_ROOT
 
     def add(self, entry_hash_hex: str) -> None:
-        """Append the leaf of one entry hash (hex)."""
-        leaf = merkle.leaf_hash(bytes.fromhex(entry_hash_hex))
-        self.frontier, completed = merkle.frontier_append(self.frontier, self.size, leaf)
-        self.size += 1
-        if completed and self.nodes:
-            for level, _, node in completed:
+        """Append the leaf of one entry hash (hex).
+
+        ``merkle.frontier_append`` inlined, changing the frontier in place: this runs once
+        per entry on every verification.
+        """
+        sha256 = hashlib.sha256
+        node = sha256(b"\x00" + bytes.fromhex(entry_hash_hex)).digest()  # merkle.leaf_hash
+        frontier, rest, level = self.frontier, self.size, 0
+        while rest & 1:
+            node = sha256(b"\x01" + frontier.pop() + node).digest()  # merkle.node_hash
+            level += 1
+            rest >>= 1
+            if self.nodes:
                 self.counts[level] = self.counts.get(level, 0) + 1
                 digest = self.digests.get(level)
                 if digest is None:
-                    digest = self.digests[level] = hashlib.sha256()
+                    digest = self.digests[level] = sha256()
                 digest.update(node)
+        frontier.append(node)
+        self.size += 1
         if self.size in self.wanted:
-            self.roots[self.size] = merkle.root_from_frontier(self.frontier)
+            self.roots[self.size] = merkle.root_from_frontier(frontier)
 
 
 def nodes_at_level(entry_hashes: Iterable[str], level: int) -> Iterator[bytes]:
