@@ -70,8 +70,8 @@ def _verify_database(note: str | None, vkeys: tuple[str, ...]) -> None:
     stored tree nodes are only compared with that recomputation.
     """
     from kindpakket.ledger_api import checkpoint_vkeys
+    from ledger import audit, proofs, store
     from ledger import checkpoint as ckpt
-    from ledger import proofs, store
 
     verifiers = [*checkpoint_vkeys(), *vkeys]
     given = None
@@ -87,7 +87,7 @@ def _verify_database(note: str | None, vkeys: tuple[str, ...]) -> None:
         report = store.verify(session, roots_at=sizes)
         if not report.ok:
             _fail("", f"{report.entries} good entries", report.problem)
-        cps = proofs.verify_checkpoints(
+        cps = audit.verify_checkpoints(
             session, verifiers, current_app.config["LEDGER_ORIGIN"], chain=report
         )
         if not cps.ok:
@@ -139,8 +139,8 @@ def ledger_checkpoint() -> None:
 def ledger_export(directory: Path) -> None:
     """Write entries, checkpoints and keys as plain files an auditor can verify."""
     from kindpakket.ledger_api import checkpoint_vkeys
-    from ledger import proofs
+    from ledger import audit
 
     with read_only(), db.transaction() as session:
-        count = proofs.export_ledger(session, directory, checkpoint_vkeys())
+        count = audit.export_ledger(session, directory, checkpoint_vkeys())
     click.echo(f"exported {count} entries to {directory}")

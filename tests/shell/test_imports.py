@@ -26,7 +26,17 @@ PLATFORM = {
     "audit",
     "api",
 }
-PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export"}
+PURE_LEDGER = {
+    "encoding",
+    "verify",
+    "merkle",
+    "checkpoint",
+    "errors",
+    "export",
+    "strict",
+    "fastcheck",
+    "treecheck",
+}
 
 
 def imports_of(path: Path) -> set[str]:
