@@ -183,10 +183,19 @@ def _note(stored: proofs.StoredCheckpoint | None) -> str | None:
     return None if stored is None else cosigned_note(db.session, stored)
 
 
-def _proof_json(session: Any, seq: int, size: int, note: str | None) -> dict[str, Any]:
-    """Return the inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
+def _proof_json(
+    session: Any, seq: int, size: int, cp: proofs.StoredCheckpoint | None
+) -> dict[str, Any]:
+    """Return the inclusion proof of entry ``seq`` in the tree of ``size`` entries.
+
+    Under a checkpoint the proof is checked against its signed root before it is served.
+    """
+    note = _note(cp)
     try:
-        proof = proofs.inclusion(session, seq, size)
+        if cp is not None:
+            proof = proofs.checked_inclusion(session, seq, cp)
+        else:
+            proof = proofs.inclusion(session, seq, size)
     except merkle.ProofError as exc:
         raise DomainError(exc.code, _l("No proof for these numbers."), status=400) from None
     return {
@@ -260,17 +269,17 @@ def entry_proof(args: dict[str, Any], seq: int) -> dict[str, Any]:
     size = args.get("size")
     if size is not None:
         stored = proofs.checkpoint_at(db.session, size)
-        return _proof_json(db.session, seq, size, _note(stored))
+        return _proof_json(db.session, seq, size, stored)
     latest = proofs.latest_checkpoint(db.session)
     if latest is not None and latest.size >= seq:
-        return _proof_json(db.session, seq, latest.size, _note(latest))
+        return _proof_json(db.session, seq, latest.size, latest)
     # The entry is newer than every checkpoint: sign one now, in a write transaction of its
     # own (this request's is a reader). Bounded: at most one checkpoint per entry appended.
     with db.transaction() as session:
         made = proofs.make_checkpoint(
             session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
         )
-        return _proof_json(session, seq, made.size, made.note)
+        return _proof_json(session, seq, made.size, made)
 
 
 @blp.route("/consistency")

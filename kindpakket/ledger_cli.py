@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -18,7 +19,7 @@ def ledger_group() -> None:
     """The ledger: verify, checkpoint, export."""
 
 
-def _fail(what: str, done: str, problem: object) -> None:
+def _fail(what: str, done: str, problem: object) -> NoReturn:
     """Print the first problem and exit 1."""
     click.echo(f"FAILED {what} after {done}: {problem}", err=True)
     sys.exit(1)
@@ -64,32 +65,53 @@ def _verify_export(source: Path, note: str | None, vkeys: tuple[str, ...]) -> No
 
 @with_appcontext
 def _verify_database(note: str | None, vkeys: tuple[str, ...]) -> None:
-    """Verify the database: the chain, then every stored checkpoint."""
+    """Verify the database: every entry, the head, its frontier, the tree, every checkpoint.
+
+    Checkpoint roots, the given one's included, are recomputed from the entry hashes;
+    stored tree nodes are only compared with that recomputation.
+    """
     from kindpakket.ledger_api import checkpoint_vkeys
+    from ledger import audit, proofs, store
     from ledger import checkpoint as ckpt
-    from ledger import proofs, store
 
     verifiers = [*checkpoint_vkeys(), *vkeys]
+    given = None
+    if note is not None:
+        try:
+            given = ckpt.verify_checkpoint(note, verifiers)
+        except ckpt.CheckpointError as exc:
+            _fail("checkpoint file", "reading it", f"checkpoint_{exc.code}: {exc.message}")
     with read_only(), db.transaction() as session:
-        report = store.verify(session)
+        sizes = {c.size for c in proofs.list_checkpoints(session)}
+        if given is not None:
+            sizes.add(given.size)
+        report = store.verify(session, roots_at=sizes)
         if not report.ok:
             _fail("", f"{report.entries} good entries", report.problem)
-        cps = proofs.verify_checkpoints(session, verifiers, current_app.config["LEDGER_ORIGIN"])
+        cps = audit.verify_checkpoints(
+            session, verifiers, current_app.config["LEDGER_ORIGIN"], chain=report
+        )
         if not cps.ok:
             _fail("checkpoints", f"{cps.checkpoints} good checkpoints", cps.problem)
-        if note is not None:
-            try:
-                given = ckpt.verify_checkpoint(note, verifiers)
-                ok = given.size <= report.last_seq and proofs.tree_root(session, given.size) == (
-                    given.root
-                )
-            except ckpt.CheckpointError as exc:
-                _fail("checkpoint file", "reading it", f"checkpoint_{exc.code}: {exc.message}")
-            if not ok:
-                _fail("checkpoint file", "reading it", "the ledger does not extend it")
+    if given is not None:
+        root = report.roots.get(given.size)
+        if root is None:
+            _fail(
+                "checkpoint file",
+                "reading it",
+                f"the checkpoint covers {given.size} entries, the ledger has {report.last_seq}",
+            )
+        elif root != given.root:
+            _fail(
+                "checkpoint file",
+                "reading it",
+                f"the ledger does not extend it: the first {given.size} entries have root "
+                f"{root.hex()}, the checkpoint signs {given.root.hex()}",
+            )
     click.echo(
         f"OK: {report.entries} entries, {len(report.balances)} accounts, "
         f"{cps.checkpoints} checkpoints, head {report.head_hash[:16]}…"
+        + (" (extends the given checkpoint)" if given is not None else "")
     )
     _verify_witnesses()
 
@@ -123,14 +145,17 @@ def ledger_checkpoint() -> None:
     from kindpakket.ledger_api import checkpoint_signer
     from ledger import proofs
 
-    with db.transaction() as session:
-        made = proofs.make_checkpoint(
-            session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
-        )
-        if made.created:  # installation-wide: the checkpoint covers every fund
-            record_event(
-                session, "ledger.checkpoint_signed", actor="cli", after={"size": made.size}
+    try:
+        with db.transaction() as session:
+            made = proofs.make_checkpoint(
+                session, checkpoint_signer(), current_app.config["LEDGER_ORIGIN"]
             )
+            if made.created:  # installation-wide: the checkpoint covers every fund
+                record_event(
+                    session, "ledger.checkpoint_signed", actor="cli", after={"size": made.size}
+                )
+    except proofs.EmptyLedger as exc:
+        _fail("checkpoint", "reading the ledger", exc.message)
     click.echo(made.note, nl=False)
     if not made.created:
         click.echo(f"(checkpoint {made.size} already existed)", err=True)
@@ -142,8 +167,8 @@ def ledger_checkpoint() -> None:
 def ledger_export(directory: Path) -> None:
     """Write entries, checkpoints and keys as plain files an auditor can verify."""
     from kindpakket.ledger_api import checkpoint_vkeys
-    from ledger import proofs
+    from ledger import audit
 
     with read_only(), db.transaction() as session:
-        count = proofs.export_ledger(session, directory, checkpoint_vkeys())
+        count = audit.export_ledger(session, directory, checkpoint_vkeys())
     click.echo(f"exported {count} entries to {directory}")

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 MAX_SAFE_INT = 2**53 - 1
-ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+$")
-KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}$")
+ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+\Z")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}\Z")
 
 _PLAIN = (str, bool, type(None))
 _ENCODER = json.JSONEncoder(
@@ -215,7 +215,7 @@ def _encode_generic(body: EntryBody) -> bytes:
 
 
 def decode(data: bytes) -> EntryBody:
-    """Parse canonical bytes back into an ``EntryBody``.
+    """Parse canonical bytes back into an ``EntryBody``, as strictly as verification does.
 
     Args:
         data: bytes produced by :func:`encode`.
@@ -224,20 +224,12 @@ def decode(data: bytes) -> EntryBody:
         The entry content.
 
     Raises:
-        ValueError: when the bytes are not a version-1 entry.
+        ValueError: (``ledger.strict.EntryFormatError``) when the bytes are not exactly
+            what :func:`encode` writes for a version-1 entry.
     """
-    raw = json.loads(data)
-    if not isinstance(raw, dict) or raw.get("v") != FORMAT_VERSION:
-        raise ValueError("not a version 1 ledger entry")
-    return EntryBody(
-        seq=raw["seq"],
-        prev_hash=raw["prev"],
-        kind=raw["kind"],
-        timestamp=raw["ts"],
-        postings=tuple(Posting(a, n) for a, n in raw["postings"]),
-        meta=raw["meta"],
-        idempotency_key=raw["idem"],
-    )
+    from ledger.strict import parse_entry  # strict builds on this module
+
+    return parse_entry(data)
 
 
 def entry_hash(data: bytes) -> str:

@@ -151,10 +151,12 @@ def inclusion_proof(index: int, size: int, get_node: GetNode) -> list[bytes]:
 def consistency_proof(old_size: int, new_size: int, get_node: GetNode) -> list[bytes]:
     """Return the RFC 9162 consistency proof PROOF(old_size, D[0:new_size]).
 
-    ``old_size == 0`` and ``old_size == new_size`` give an empty proof.
+    RFC 9162 defines proofs for ``0 < old_size <= new_size`` only; an old size of 0 is
+    refused, as transparency-dev does (every tree extends the empty one: nothing to prove).
+    ``old_size == new_size`` gives an empty proof.
 
     Args:
-        old_size: size of the earlier tree, ``0 <= old_size <= new_size``.
+        old_size: size of the earlier tree, ``1 <= old_size <= new_size``.
         new_size: size of the later tree.
         get_node: callback ``(level, index) -> hash`` for perfect subtrees.
 
@@ -162,12 +164,13 @@ def consistency_proof(old_size: int, new_size: int, get_node: GetNode) -> list[b
         The list of hashes, innermost first.
 
     Raises:
-        ProofError: ``bad_size`` when the sizes are negative or reversed.
+        ProofError: ``bad_size`` when the old size is 0 or the sizes are reversed.
     """
-    _check_size(old_size)
+    if old_size <= 0:
+        raise ProofError(PROOF_BAD_SIZE, f"old size {old_size}: RFC 9162 needs 1 or more")
     if new_size < old_size:
         raise ProofError(PROOF_BAD_SIZE, f"new size {new_size} < old size {old_size}")
-    if old_size in (0, new_size):
+    if old_size == new_size:
         return []
     proof: list[bytes] = []
     start, end, complete = 0, new_size, True
@@ -270,9 +273,8 @@ def check_consistency(
 ) -> None:
     """Verify a consistency proof per RFC 9162 section 2.1.4.2, raising on failure.
 
-    Edge cases outside the RFC's ``0 < old_size < new_size``: ``old_size == 0`` needs an
-    empty proof (every tree extends the empty one); ``old_size == new_size`` needs an empty
-    proof and equal roots.
+    As RFC 9162 (and transparency-dev), ``old_size == 0`` is refused (``bad_size``);
+    ``old_size == new_size`` needs an empty proof and equal roots.
 
     Args:
         old_size: size of the earlier tree.
@@ -285,7 +287,7 @@ def check_consistency(
         ProofError: with code ``bad_size``, ``bad_hash``, ``bad_proof_length`` or
             ``root_mismatch``.
     """
-    if old_size < 0 or new_size < old_size:
+    if old_size <= 0 or new_size < old_size:
         raise ProofError(PROOF_BAD_SIZE, f"cannot go from size {old_size} to {new_size}")
     _check_hash(old_root, "old root")
     _check_hash(new_root, "new root")
@@ -293,8 +295,6 @@ def check_consistency(
         _check_hash(h, "proof element")
     if len(proof) != consistency_proof_length(old_size, new_size):
         raise ProofError(PROOF_BAD_LENGTH, "consistency proof has the wrong number of hashes")
-    if old_size == 0:
-        return
     if old_size == new_size:
         if old_root != new_root:
             raise ProofError(PROOF_ROOT_MISMATCH, "same size but different roots")

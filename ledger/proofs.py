@@ -11,8 +11,6 @@ import base64
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
-from pathlib import Path
 from typing import Any, cast
 
 import nacl.signing
@@ -22,13 +20,9 @@ from sqlalchemy.orm import Session
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
-from ledger.export import AuditReport, RootTracker, check_checkpoints, write_export
-from ledger.models import ACCOUNTS as _accounts
-from ledger.models import BALANCES as _balances
 from ledger.models import CHECKPOINTS as _cps
 from ledger.models import ENTRIES as _entries
 from ledger.models import HEAD as _head
-from ledger.verify import Problem
 
 Signer = tuple[str, nacl.signing.SigningKey]
 Verifiers = Sequence[str | ckpt.Verifier | tuple[str, nacl.signing.VerifyKey | bytes]]
@@ -38,6 +32,12 @@ class CheckpointConflict(LedgerError):
     """A new checkpoint would not be consistent with the latest stored one."""
 
     code = "checkpoint_conflict"
+
+
+class EmptyLedger(LedgerError):
+    """There is nothing to sign: the ledger has no entries."""
+
+    code = "empty_ledger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +202,42 @@ def inclusion(session: Session, seq: int, size: int | None = None) -> InclusionP
     return InclusionProof(seq, size, hexes[seq], path, root)
 
 
+TREE_MISMATCH = "tree_mismatch"
+
+
+def checked_inclusion(session: Session, seq: int, checkpoint: StoredCheckpoint) -> InclusionProof:
+    """Return the inclusion proof of entry ``seq`` in a checkpoint, checked against its signature.
+
+    The proof is built from stored tree nodes, which the database's owner could have
+    changed; it is served only when it leads from the entry's hash to the root signed in the
+    checkpoint's note.
+
+    Args:
+        session: a transaction.
+        seq: 1-based entry number, at most the checkpoint's size.
+        checkpoint: a stored checkpoint.
+
+    Returns:
+        The proof, its ``root`` being the signed root.
+
+    Raises:
+        ProofError: ``bad_size``/``index_out_of_range`` for impossible numbers;
+            ``tree_mismatch`` when the stored tree does not lead to the signed root.
+    """
+    signed = ckpt.parse_note(checkpoint.note)[0]
+    proof = inclusion(session, seq, signed.size)
+    leaf = merkle.leaf_hash(bytes.fromhex(proof.entry_hash))
+    try:
+        merkle.check_inclusion(leaf, seq - 1, signed.size, proof.proof, signed.root)
+    except merkle.ProofError as exc:
+        raise merkle.ProofError(
+            TREE_MISMATCH,
+            f"the stored tree does not prove entry {seq} in checkpoint {signed.size}: "
+            f"expected root {signed.root.hex()}, the proof leads elsewhere ({exc.code})",
+        ) from exc
+    return InclusionProof(seq, signed.size, proof.entry_hash, proof.proof, signed.root)
+
+
 def consistency(session: Session, old: int, new: int | None = None) -> list[bytes]:
     """Return the consistency proof between the trees of ``old`` and ``new`` entries.
 
@@ -214,12 +250,12 @@ def consistency(session: Session, old: int, new: int | None = None) -> list[byte
         The RFC 9162 proof hashes.
 
     Raises:
-        ProofError: ``bad_size`` for sizes out of order or beyond the chain.
+        ProofError: ``bad_size`` for an old size of 0, sizes out of order or beyond the chain.
     """
     current = tree_size(session)
     new = current if new is None else new
     _check_size(new, current)
-    if not 0 <= old <= new:
+    if not 1 <= old <= new:  # RFC 9162: no proof from the empty tree
         raise merkle.ProofError(merkle.PROOF_BAD_SIZE, f"cannot go from size {old} to {new}")
     proof: list[bytes] = _run(session, lambda get: merkle.consistency_proof(old, new, get))
     return proof
@@ -301,8 +337,11 @@ def make_checkpoint(
 
     Raises:
         CheckpointConflict: the stored chain no longer extends the latest checkpoint.
+        EmptyLedger: there is no entry to sign yet.
     """
     size, frontier = _lock_head(session)
+    if size == 0:  # RFC 9162 proves nothing from the empty tree: do not sign one
+        raise EmptyLedger("the ledger has no entries to sign yet")
     root = merkle.root_from_frontier(merkle.decode_frontier(frontier))
     latest = latest_checkpoint(session)
     if latest is not None:
@@ -322,6 +361,10 @@ def _check_extends(session: Session, latest: StoredCheckpoint, size: int, root: 
         raise CheckpointConflict(f"stored checkpoint {latest.size} differs from its note")
     if size < latest.size:
         raise CheckpointConflict(f"the chain has {size} entries, checkpoint {latest.size} more")
+    if latest.size == 0:  # an empty-tree checkpoint from before: every tree extends it
+        if latest.root != merkle.EMPTY_ROOT:
+            raise CheckpointConflict("stored checkpoint 0 is not the empty tree's root")
+        return
     try:
         proof = consistency(session, latest.size, size)
         merkle.check_consistency(latest.size, size, latest.root, root, proof)
@@ -374,100 +417,6 @@ def _entry_time(session: Session, seq: int) -> datetime | None:
     return cast(datetime | None, value)  # aware UTC: the column type sees to it
 
 
-# --- verification --------------------------------------------------------------------------
-
-
-def _leaf_hashes(session: Session, chunk: int = 50_000) -> Iterator[tuple[int, str]]:
-    """Yield ``(seq, hash)`` of every stored entry in order, a chunk at a time."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(_entries.c.seq, _entries.c.hash)
-            .where(_entries.c.seq > last)
-            .order_by(_entries.c.seq)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        for seq, digest in rows:
-            yield int(seq), str(digest)
-        last = int(rows[-1].seq)
-
-
-def verify_checkpoints(
-    session: Session, verifiers: Verifiers, origin: str | None = None
-) -> AuditReport:
-    """Check every stored checkpoint: signature, root of the stored entries, consistency.
-
-    Args:
-        session: a transaction (read only).
-        verifiers: every checkpoint key ever used (old keys too, after a rotation).
-        origin: when given, every checkpoint must carry it.
-
-    Returns:
-        A report naming the first problem, if any.
-    """
-    stored = list(list_checkpoints(session))
-    tracker = RootTracker({c.size for c in stored})
-    for seq, digest in _leaf_hashes(session):
-        if seq != tracker.size + 1:
-            return AuditReport(0, tracker.size, Problem(tracker.size + 1, "missing", "gap"))
-        tracker.add(digest)
-    notes = [(c.size, c.note) for c in stored]
-    report = check_checkpoints(notes, tracker, verifiers, origin)
-    if report.problem is not None:
-        return report
-    for c in stored:
-        if c.root != tracker.roots.get(c.size):
-            return _fail(report, f"checkpoint {c.size}: root column differs from the note")
-    for old, new in pairwise(stored):
-        try:
-            proof = consistency(session, old.size, new.size)
-            merkle.check_consistency(old.size, new.size, old.root, new.root, proof)
-        except merkle.ProofError as exc:
-            return _fail(report, f"checkpoints {old.size} and {new.size}: stored tree {exc.code}")
-    return report
-
-
-def _fail(report: AuditReport, message: str) -> AuditReport:
-    """Return ``report`` with a checkpoint_inconsistent problem."""
-    report.problem = Problem(None, "checkpoint_inconsistent", message)
-    return report
-
-
-def export_ledger(session: Session, directory: Path, vkeys: Sequence[str]) -> int:
-    """Write the entries, checkpoints and keys to ``directory`` as plain files.
-
-    Args:
-        session: a transaction (read only).
-        directory: target directory (created).
-        vkeys: every checkpoint verifier key, as vkey strings.
-
-    Returns:
-        The number of entries written.
-    """
-    from ledger import store  # the store imports nothing from here
-
-    stored = list(list_checkpoints(session))
-    proofs = {(a.size, b.size): consistency(session, a.size, b.size) for a, b in pairwise(stored)}
-    accounts = [
-        {"name": str(r.name), "non_negative": bool(r.non_negative), "balance": int(r.balance)}
-        for r in session.execute(
-            select(_accounts.c.name, _accounts.c.non_negative, _balances.c.balance)
-            .join(_balances, _balances.c.account_id == _accounts.c.id)
-            .order_by(_accounts.c.name)
-        )
-    ]
-    return write_export(
-        directory,
-        store.stored_entries(session),
-        [(c.size, c.note) for c in stored],
-        proofs,
-        vkeys,
-        accounts,
-    )
-
-
 def b64(data: bytes) -> str:
     """Return standard base64 of ``data`` (for JSON answers)."""
     return base64.b64encode(data).decode("ascii")
@@ -475,12 +424,13 @@ def b64(data: bytes) -> str:
 
 __all__ = [
     "CheckpointConflict",
+    "EmptyLedger",
     "InclusionProof",
     "StoredCheckpoint",
+    "checked_inclusion",
     "checkpoint_at",
     "checkpoint_covering",
     "consistency",
-    "export_ledger",
     "get_node",
     "inclusion",
     "latest_checkpoint",
@@ -489,5 +439,13 @@ __all__ = [
     "maybe_checkpoint",
     "tree_root",
     "tree_size",
-    "verify_checkpoints",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Keep ``proofs.verify_checkpoints`` and ``proofs.export_ledger`` (now in ledger.audit)."""
+    if name in ("verify_checkpoints", "export_ledger"):
+        from ledger import audit  # audit imports this module
+
+        return getattr(audit, name)
+    raise AttributeError(name)

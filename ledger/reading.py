@@ -5,7 +5,9 @@ Split from :mod:`ledger.store` (which appends); ``store`` re-exports these for c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +17,9 @@ from ledger.models import BALANCES as _balances
 from ledger.models import ENTRIES as _entries
 from ledger.models import HEAD as _head
 from ledger.models import POSTINGS as _postings
-from ledger.verify import Problem, Report, StoredEntry, verify_entries
+from ledger.models import TREE_NODES as _nodes
+from ledger.treecheck import RootTracker, check_frontier, check_nodes, nodes_at_level
+from ledger.verify import Problem, Report, StoredEntry, compare_balances, verify_entries
 
 
 def balance(session: Session, account: str) -> int:
@@ -71,6 +75,13 @@ def head(session: Session) -> tuple[int, str]:
     return int(row.seq), str(row.hash)
 
 
+def column_time(value: datetime) -> str:
+    """Return a created_at value in the encoder's timestamp form (naive values are UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
 def stored_entries(session: Session, *, chunk: int = 20_000) -> Iterator[StoredEntry]:
     """Yield every entry with its posting rows, in sequence order, a chunk at a time.
 
@@ -91,6 +102,8 @@ def stored_entries(session: Session, *, chunk: int = 20_000) -> Iterator[StoredE
                 _entries.c.hash,
                 _entries.c.body,
                 _entries.c.kind,
+                _entries.c.idempotency_key,
+                _entries.c.created_at,
             )
             .where(_entries.c.seq > last)
             .order_by(_entries.c.seq)
@@ -106,18 +119,33 @@ def stored_entries(session: Session, *, chunk: int = 20_000) -> Iterator[StoredE
             .order_by(_postings.c.seq, _postings.c.pos)
         ):
             legs.setdefault(s, []).append([names.get(account_id, f"?{account_id}"), amount])
+        times: dict[Any, str] = {}  # a batch shares one time: format it once
         for r in rows:
+            created = times.get(r.created_at)
+            if created is None:
+                created = times[r.created_at] = column_time(r.created_at)
             yield StoredEntry(
-                r.seq, r.prev_hash, r.hash, bytes(r.body), legs.get(r.seq, []), r.kind
+                r.seq,
+                r.prev_hash,
+                r.hash,
+                bytes(r.body),
+                legs.get(r.seq, []),
+                r.kind,
+                r.idempotency_key,
+                created,
             )
         last = hi
 
 
-def verify(session: Session) -> Report:
-    """Recompute every hash, link, zero sum, balance and the Merkle frontier.
+def verify(session: Session, *, roots_at: Collection[int] = ()) -> Report:
+    """Check every entry strictly, the balances, the chain head, its frontier and the tree.
+
+    Merkle roots are recomputed from the entry hashes; the stored tree nodes and the head
+    frontier are compared with the recomputation, never used as evidence.
 
     Args:
         session: a transaction (read only).
+        roots_at: tree sizes whose recomputed roots to return in ``report.roots``.
 
     Returns:
         A report naming the first problem, if any.
@@ -128,24 +156,98 @@ def verify(session: Session) -> Report:
             select(_accounts.c.name).where(_accounts.c.non_negative.is_(True))
         ).scalars()
     }
-    stored = {
-        str(n): int(b)
-        for n, b in session.execute(
-            select(_accounts.c.name, _balances.c.balance).join(
-                _balances, _accounts.c.id == _balances.c.account_id
+    stored: dict[str, int] = {}
+    for name, amount, flag, account_flag in session.execute(
+        select(
+            _accounts.c.name,
+            _balances.c.balance,
+            _balances.c.non_negative,
+            _accounts.c.non_negative,
+        ).join(_balances, _accounts.c.id == _balances.c.account_id)
+    ):
+        if bool(flag) != bool(account_flag):
+            return Report(
+                problem=Problem(
+                    None,
+                    "flag_mismatch",
+                    f"{name} is non-negative {bool(account_flag)} in accounts, "
+                    f"{bool(flag)} in balances",
+                )
             )
-        )
-    }
-    report = verify_entries(
-        stored_entries(session), non_negative=non_negative, expected_balances=stored
+        stored[str(name)] = int(amount)
+    tracker = RootTracker(set(roots_at), nodes=True)
+
+    def fed(entries: Iterable[StoredEntry]) -> Iterator[StoredEntry]:
+        for e in entries:
+            yield e
+            tracker.add(e.hash)  # after verify_entries took it: only checked hashes
+
+    report = verify_entries(fed(stored_entries(session)), non_negative=non_negative)
+    if not report.ok:
+        return report
+    report.roots = tracker.roots
+    report.problem = _check_head(session, report, tracker) or compare_balances(
+        report.balances, stored
     )
-    if report.ok:
-        size, head_hash = head(session)
-        if size != report.last_seq or head_hash != report.head_hash:
-            report.problem = Problem(
-                None, "head_mismatch", f"chain head says {size} entries, found {report.last_seq}"
-            )
     return report
+
+
+def _check_head(session: Session, report: Report, tracker: RootTracker) -> Problem | None:
+    """Compare the head row, its frontier and the stored tree nodes with the recomputation."""
+    row = session.execute(
+        select(_head.c.seq, _head.c.hash, _head.c.frontier).where(_head.c.id == 1)
+    ).one()
+    if int(row.seq) != report.last_seq or str(row.hash) != report.head_hash:
+        return Problem(
+            None,
+            "head_mismatch",
+            f"chain head says {row.seq} entries ending in {row.hash}, "
+            f"found {report.last_seq} ending in {report.head_hash}",
+        )
+    problem = check_frontier(tracker, bytes(row.frontier))
+    if problem is not None:
+        return problem
+    levels = [int(lv) for lv in session.execute(select(_nodes.c.level).distinct()).scalars()]
+    return check_nodes(
+        tracker,
+        levels,
+        lambda level: _stored_level(session, level),
+        lambda level: nodes_at_level((h for _, h in leaf_hashes(session)), level),
+    )
+
+
+def _stored_level(session: Session, level: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(index, hash)`` of the stored nodes of ``level`` in index order."""
+    last = -1
+    while True:
+        rows = session.execute(
+            select(_nodes.c.idx, _nodes.c.hash)
+            .where(_nodes.c.level == level, _nodes.c.idx > last)
+            .order_by(_nodes.c.idx)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for index, node in rows:
+            yield int(index), bytes(node)
+        last = int(rows[-1].idx)
+
+
+def leaf_hashes(session: Session, chunk: int = 50_000) -> Iterator[tuple[int, str]]:
+    """Yield ``(seq, hash)`` of every stored entry in order, a chunk at a time."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(_entries.c.seq, _entries.c.hash)
+            .where(_entries.c.seq > last)
+            .order_by(_entries.c.seq)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for seq, digest in rows:
+            yield int(seq), str(digest)
+        last = int(rows[-1].seq)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -34,7 +34,16 @@ def test_export_verifies_offline(session: Session, tmp_path: Path) -> None:
         "consistency-10-17.json",
     ]
     first = json.loads((out / "entries.jsonl").read_text().splitlines()[0])
-    assert set(first) == {"seq", "prev_hash", "hash", "kind", "body", "postings"}
+    assert set(first) == {
+        "seq",
+        "prev_hash",
+        "hash",
+        "kind",
+        "body",
+        "postings",
+        "idem",
+        "created_at",
+    }
     report = verify_export(out, origin=ORIGIN)
     assert report.ok, report.problem
     assert (report.entries, report.checkpoints) == (19, 2)

@@ -142,9 +142,10 @@ def test_consistency_matches_reference(new_size: int) -> None:
     d = DATA[:new_size]
     new_root = ref_mth(d)
     get = checked_get_node(TREE, new_size, [])
-    for old_size in range(0, new_size + 1):
+    assert _code_of(lambda: merkle.consistency_proof(0, new_size, get) and None) == "bad_size"
+    for old_size in range(1, new_size + 1):  # RFC 9162: no proof from the empty tree
         proof = merkle.consistency_proof(old_size, new_size, get)
-        expected = ref_proof(old_size, d) if 0 < old_size < new_size else []
+        expected = ref_proof(old_size, d) if old_size < new_size else []
         assert proof == expected
         assert len(proof) == merkle.consistency_proof_length(old_size, new_size)
         old_root = ref_mth(DATA[:old_size])
@@ -284,8 +285,12 @@ def test_consistency_edge_sizes() -> None:
     assert merkle.verify_consistency(5, 5, r5, r5, [])
     assert not merkle.verify_consistency(5, 5, r5, TREE.root(6), [])
     assert not merkle.verify_consistency(5, 5, r5, r5, [r5])
-    assert merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, r5, [])
+    # RFC 9162 and transparency-dev: an old size of 0 is refused, with or without a proof
+    assert not merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, r5, [])
     assert not merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, r5, [r5])
+    assert _code_of(lambda: merkle.check_consistency(0, 5, merkle.EMPTY_ROOT, r5, [])) == (
+        "bad_size"
+    )
     assert not merkle.verify_consistency(-1, 5, merkle.EMPTY_ROOT, r5, [])
 
 
@@ -294,6 +299,7 @@ def test_builders_refuse_impossible_arguments() -> None:
     assert _code_of(lambda: TREE.inclusion_proof(7, 7) and None) == "index_out_of_range"
     assert _code_of(lambda: TREE.inclusion_proof(0, N + 1) and None) == "bad_size"
     assert _code_of(lambda: TREE.consistency_proof(8, 7) and None) == "bad_size"
+    assert _code_of(lambda: TREE.consistency_proof(0, 7) and None) == "bad_size"
     assert _code_of(lambda: merkle.root(TREE.get_node, -1) and None) == "bad_size"
 
 
@@ -347,7 +353,7 @@ def test_property_proofs_verify_and_bind(items: list[bytes], data: st.DataObject
     tree = MemoryTree.from_data(items)
     size = data.draw(st.integers(1, len(items)), label="size")
     index = data.draw(st.integers(0, size - 1), label="index")
-    old = data.draw(st.integers(0, size), label="old")
+    old = data.draw(st.integers(1, size), label="old")
     root = tree.root(size)
     assert root == ref_mth(items[:size])
     proof = tree.inclusion_proof(index, size)

@@ -196,12 +196,13 @@ def test_inserted_entry_with_recomputed_hash_is_caught(session: Session) -> None
     drop_guards(session)
     shifted = {seq + 1: read_entry(session, seq) for seq in range(4, 9)}
     prev = session.execute(text("SELECT hash FROM ledger_entries WHERE seq = 3")).scalar_one()
+    third = read_entry(session, 3)["row"]
     body = encode(
         EntryBody(
             4,
             prev,
             "redemption",
-            "2026-01-01T00:00:00.000000Z",
+            decode(bytes(third["body"])).timestamp,  # type: ignore[index]
             (Posting("voucher:1", -50), Posting("merchant:1:payable", 50)),
             {},
             None,
@@ -211,7 +212,7 @@ def test_inserted_entry_with_recomputed_hash_is_caught(session: Session) -> None
     forged = {
         "row": {
             "kind": "redemption",
-            "created_at": shifted[5]["row"]["created_at"],  # type: ignore[index]
+            "created_at": third["created_at"],  # type: ignore[index]
             "prev_hash": prev,
             "hash": entry_hash(body),
             "body": body,

@@ -31,7 +31,18 @@ PLATFORM = {
     "inputs",
     "openapi",
 }
-PURE_LEDGER = {"encoding", "verify", "merkle", "checkpoint", "errors", "export", "witness"}
+PURE_LEDGER = {
+    "encoding",
+    "verify",
+    "merkle",
+    "checkpoint",
+    "errors",
+    "export",
+    "strict",
+    "fastcheck",
+    "treecheck",
+    "witness",
+}
 
 
 def imports_of(path: Path) -> set[str]:
