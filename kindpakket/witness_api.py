@@ -101,6 +101,8 @@ def _out(c: cosign_store.StoredCosignature, created: bool) -> dict[str, Any]:
 @csrf.exempt
 @blp.arguments(CosignatureIn)
 @blp.response(200, CosignatureOut)
+@blp.alt_response(403, description="unknown witness key or bad signature")
+@blp.alt_response(404, description="no checkpoint of this size (no_checkpoint)")
 @blp.doc(security=[])
 def add_cosignature(args: dict[str, Any]) -> dict[str, Any]:
     """Store a trusted witness's cosignature of the checkpoint of ``size``."""
