@@ -30,6 +30,7 @@ from flask import Flask, Response, g, has_request_context, request
 _ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _HANDLER_MARK = "_kindpakket_json"
 access_log = logging.getLogger("kindpakket.request")
+QUIET_LOGGERS = ("werkzeug", "alembic.runtime.migration")
 
 
 def request_id() -> str | None:
@@ -84,6 +85,11 @@ def install(level: str = "INFO") -> None:
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(level)
+    # The development server's access lines carry the whole request line, query string
+    # included (activation codes, receipt-link tokens): our own line per request replaces
+    # them. The migration context's lines would repeat on every /readyz probe.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def init_app(app: Flask) -> None:

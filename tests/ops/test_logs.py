@@ -117,3 +117,36 @@ def test_request_id_from_the_client_is_ignored_unless_a_trusted_proxy_sets_it(
     assert behind.get("/healthz", headers=sent).headers["X-Request-ID"] == "proxy-given-id-1234"
     odd = {"X-Request-ID": "<script>"}
     assert behind.get("/healthz", headers=odd).headers["X-Request-ID"] != "<script>"
+
+
+def test_the_development_servers_request_lines_with_query_strings_are_not_logged() -> None:
+    """``make demo`` serves with werkzeug, whose access line holds ``?code=KP-…`` links."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    from kindpakket import logs
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    saved_levels = {n: logging.getLogger(n).level for n in logs.QUIET_LOGGERS}
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    try:
+        root.handlers = []
+        logs.install("INFO")
+        root.addHandler(Keep())
+        handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+        handler.requestline = "GET /wallet/activate?code=KP-AAAA-BBBB-CCCC-DDDD HTTP/1.1"
+        handler.client_address = ("127.0.0.1", 5000)
+        handler.log_request(200)  # what the development server does after every request
+        logging.getLogger("kindpakket.request").info("request")  # our own line still flows
+    finally:
+        root.handlers, root.level = saved
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
+    text = " ".join(r.getMessage() for r in records)
+    assert "KP-AAAA" not in text
+    assert [r.name for r in records] == ["kindpakket.request"]
