@@ -89,12 +89,17 @@ def world(engine: Engine) -> World:
     return seed(engine)
 
 
-@pytest.fixture
-def words() -> Iterator[None]:
-    """An app context with the real translations, for texts said outside a request."""
+def words_app() -> Flask:
+    """Return a bare app with the real translations, for texts said outside a request."""
     app = Flask("words")
     i18n.init_app(app)
-    with app.app_context():
+    return app
+
+
+@pytest.fixture
+def words() -> Iterator[None]:
+    """An app context with the real translations."""
+    with words_app().app_context():
         yield
 
 
