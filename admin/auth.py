@@ -17,6 +17,7 @@ from admin.models import ROLES, AdminUser
 from kindpakket import auth, logins
 from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.db import db
+from kindpakket.emails import is_email_address
 from kindpakket.errors import DomainError
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from wallet.models import Fund, Municipality
@@ -131,7 +132,7 @@ def create_user(
     email = email.strip().lower()
     if role not in ROLES:
         raise DomainError("bad_role", _l("Role must be administrator, finance or viewer."))
-    if "@" not in email or len(email) > 200:
+    if len(email) > 200 or not is_email_address(email):
         raise DomainError("bad_email", _l("That is not an e-mail address."))
     check_password_strength(password, (email, name))
     if session.execute(select(AdminUser.id).where(AdminUser.email == email)).first():

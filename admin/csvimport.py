@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kindpakket.emails import is_email_address
+
 # --------------------------------------------------------------------------- columns
 
 
@@ -103,7 +105,6 @@ class ParseResult:
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
 _NL_POSTCODE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
 
@@ -212,7 +213,7 @@ def _check_text(line: int, column: Column, values: dict[str, str]) -> RowError |
         return RowError(line, column.key, "missing_field") if column.required else None
     if len(value) > column.max_len:
         return RowError(line, column.key, "too_long", {"max": column.max_len})
-    if column.key == "email" and not _EMAIL.match(value):
+    if column.key == "email" and not is_email_address(value):
         return RowError(line, column.key, "invalid_email")
     if column.key == "phone" and not _PHONE.match(value):
         return RowError(line, column.key, "invalid_phone")

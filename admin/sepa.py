@@ -12,9 +12,8 @@ from typing import Any
 
 import sepaxml
 from lxml import etree
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
+from kindpakket.iban import canonical_bic, compact_iban
 from kindpakket.sepatext import to_sepa_text
 
 SCHEMAS = {"03": "pain.001.001.03", "09": "pain.001.001.09"}
@@ -154,8 +153,8 @@ def _check_identifier(value: str, field: str) -> None:
 def _checked_iban(value: str, owner: str) -> str:
     """Return the compact IBAN, or refuse it naming its owner."""
     try:
-        return IBAN(value).compact
-    except (SchwiftyException, ValueError) as exc:
+        return compact_iban(value)
+    except ValueError as exc:
         raise SepaError("invalid_iban", value=value, owner=owner, reason=str(exc)) from exc
 
 
@@ -164,8 +163,8 @@ def _checked_bic(value: str | None, owner: str) -> str | None:
     if not value:
         return None
     try:
-        return str(BIC(value))
-    except (SchwiftyException, ValueError) as exc:
+        return canonical_bic(value)
+    except ValueError as exc:
         raise SepaError("invalid_bic", value=value, owner=owner, reason=str(exc)) from exc
 
 

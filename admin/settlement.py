@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.iban import canonical_bic, compact_iban
 from kindpakket.keys import Keyring
 from ledger import proofs, store
 from ledger.models import LedgerAccount
@@ -94,13 +93,13 @@ def owed(session: Session, fund: Fund, until: date) -> list[Owed]:
 def _shop_problem(shop: Shop) -> str | None:
     """Return why a shop cannot be put in a SEPA file, or None."""
     try:
-        IBAN(shop.iban)
-    except (SchwiftyException, ValueError):
+        compact_iban(shop.iban)
+    except ValueError:
         return "invalid_iban"
     if shop.bic:
         try:
-            BIC(shop.bic)
-        except (SchwiftyException, ValueError):
+            canonical_bic(shop.bic)
+        except ValueError:
             return "invalid_bic"
     if not sepa.to_sepa_text(shop.name):
         return "invalid_name"

@@ -25,6 +25,7 @@ from kindpakket.auth import require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
+from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import form_field, limiter, login_limits, scanner_page
 from merchant import auth, redemptions, refunds, reports, services
@@ -150,7 +151,7 @@ def index():  # type: ignore[no-untyped-def]
         "merchant/index.html",
         shop=shop,
         approvals=approvals,
-        iban=services.format_iban(shop.iban) if shop else "",
+        iban=format_iban(shop.iban) if shop else "",
         totals=reports.totals(db.session, auth.me().shop_id, today, today),
     )
 
@@ -325,5 +326,5 @@ def bank():  # type: ignore[no-untyped-def]
             flash(_("The IBAN has been changed."))
             return redirect(url_for("merchant.index"))
     status = 400 if (error or form.errors) else 200
-    current: Any = services.format_iban(shop.iban) if shop else ""
+    current: Any = format_iban(shop.iban) if shop else ""
     return render_template("merchant/bank.html", form=form, error=error, iban=current), status
