@@ -16,12 +16,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user
 from sqlalchemy import select
 
 from kindpakket import logins
 from kindpakket import time as clock
-from kindpakket.auth import require_role, safe_next
+from kindpakket.auth import log_out_staff, require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
@@ -104,9 +104,7 @@ def logout():  # type: ignore[no-untyped-def]
     """Log out everywhere: the cookie of this and every other login stops working."""
     ButtonForm().validate_on_submit()
     auth.record_logout(db.session)
-    if current_user.is_authenticated and getattr(current_user, "user_id", None):
-        auth.log_out(db.session, current_user.user_id)
-    logout_user()
+    log_out_staff(db.session, auth.ShopPrincipal)
     flash(_("You are logged out."))
     return redirect(url_for("merchant.login"))
 
