@@ -8,7 +8,7 @@ from typing import Any
 import pyotp
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import UserMixin, current_user
+from flask_login import current_user
 from pyotp.exceptions import OTPVerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from admin.models import ROLES, AdminUser
 from kindpakket import auth, logins
 from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.db import db
+from kindpakket.emails import is_email_address
 from kindpakket.errors import DomainError
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from wallet.models import Fund, Municipality
@@ -27,32 +28,21 @@ FINANCE = ("administrator", "finance")
 ADMINISTRATOR = ("administrator",)
 
 
-class AdminPrincipal(UserMixin):
+class AdminPrincipal(auth.StaffPrincipal):
     """The logged-in staff member as Flask-Login sees it."""
 
-    def __init__(self, user: AdminUser) -> None:
-        self.user_id = user.id
-        self.id = logins.login_id("admin", user)
-        self.role = user.role
-        self.municipality_id = user.municipality_id
-        self.name = user.name
-        self.email = user.email
+    prefix = "admin"
+    model = AdminUser
 
-    @property
-    def actor(self) -> str:
-        """Return the audit actor string."""
-        return f"admin:{self.user_id}"
+    def __init__(self, user: AdminUser) -> None:
+        super().__init__(user)
+        self.municipality_id = user.municipality_id
 
 
 def _load(rest: str) -> AdminPrincipal | None:
     """Load the staff member of a login id; a cookie from before a logout is refused."""
-    parsed = logins.parse_rest(rest)
-    if parsed is None:
-        return None
-    user = db.session.get(AdminUser, parsed[0])
-    if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
-        return None
-    return AdminPrincipal(user)
+    user = AdminPrincipal.load_row(db.session, rest)
+    return AdminPrincipal(user) if user is not None else None
 
 
 auth.register_role("admin", _load, "admin.login", ROLES)
@@ -131,7 +121,7 @@ def create_user(
     email = email.strip().lower()
     if role not in ROLES:
         raise DomainError("bad_role", _l("Role must be administrator, finance or viewer."))
-    if "@" not in email or len(email) > 200:
+    if len(email) > 200 or not is_email_address(email):
         raise DomainError("bad_email", _l("That is not an e-mail address."))
     check_password_strength(password, (email, name))
     if session.execute(select(AdminUser.id).where(AdminUser.email == email)).first():
@@ -210,13 +200,6 @@ def reset_user(
     return user
 
 
-def log_out(session: Session, user_id: int) -> None:
-    """End every login of the staff member on the server (a copied cookie stops working)."""
-    user = session.get(AdminUser, user_id)
-    if user is not None:
-        logins.end_sessions(user)
-
-
 def me() -> AdminPrincipal:
     """Return the logged-in staff member (views are guarded by ``require_role``)."""
     return current_user  # type: ignore[return-value]
@@ -272,8 +255,8 @@ def record_login(session: Session, email: str, error: DomainError | None = None)
 
 def record_logout(session: Session) -> None:
     """Audit the logged-in staff member logging out (nothing when nobody is logged in)."""
-    principal = getattr(current_user, "_get_current_object", lambda: None)()
-    if not isinstance(principal, AdminPrincipal):
+    principal = auth.logged_in(AdminPrincipal)
+    if principal is None:
         return
     record_event(
         session,

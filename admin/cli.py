@@ -13,6 +13,7 @@ from admin import auth
 from kindpakket.audit import record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
+from kindpakket.iban import compact_iban
 from wallet.models import Municipality
 
 
@@ -29,13 +30,10 @@ def admin_group() -> None:
 @with_appcontext
 def create_municipality(slug: str, name: str, iban: str | None, bic: str | None) -> None:
     """Create a municipality (a tenant)."""
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
-
     if iban:
         try:
-            iban = IBAN(iban).compact
-        except SchwiftyException as exc:
+            iban = compact_iban(iban)
+        except ValueError as exc:
             raise click.BadParameter(f"ongeldige IBAN / invalid IBAN: {exc}") from None
     with db.transaction() as session:
         if session.execute(select(Municipality.id).where(Municipality.slug == slug)).first():

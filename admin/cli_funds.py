@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import csvimport, funds, importer, issuance
+from admin import csvimport, funds, import_text, importer, issuance
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
@@ -193,7 +193,7 @@ def import_children(fund_key: str, file: Path, dry_run: bool) -> None:
 def _print_summary(summary: importer.ImportSummary) -> None:
     """Print errors, or the counts of what was (or would be) imported."""
     for error in summary.errors:
-        click.echo(error.both(), err=True)
+        click.echo(import_text.both(error), err=True)
     if summary.errors:
         click.echo(
             f"{len(summary.errors)} fout(en), niets geïmporteerd / "

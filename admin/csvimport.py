@@ -1,8 +1,8 @@
 """Read and check a CSV file of eligible households and children; touches no database.
 
 ``parse_csv`` decodes the file, finds the columns (Dutch or English names), checks every
-row and returns the rows plus errors with line, column, code and Dutch and English text.
-:mod:`admin.importer` then plans and applies the rows.
+row and returns the rows plus errors with line, column, code and parameters (the words for
+them are :mod:`admin.import_text`'s). :mod:`admin.importer` then plans and applies the rows.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from kindpakket.emails import is_email_address
 
 # --------------------------------------------------------------------------- columns
 
@@ -46,77 +48,18 @@ _TEXT_COLUMNS = tuple(c for c in COLUMNS if c.key != "birth_date")
 _LOOKUP = {name: c.key for c in COLUMNS for name in (c.key, c.dutch, *c.aliases)}
 HOUSEHOLD_FIELDS = ("parent_name", "address", "postcode", "city", "email", "phone")
 
-# code -> (English, Dutch); {placeholders} come from RowError.params.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "not_utf8": ("the file is not UTF-8 text", "het bestand is geen UTF-8-tekst"),
-    "empty_file": ("the file has no rows", "het bestand heeft geen regels"),
-    "unknown_column": ("unknown column {name!r}", "onbekende kolom {name!r}"),
-    "duplicate_column": ("column appears twice", "kolom staat er twee keer in"),
-    "missing_column": ("required column is missing", "verplichte kolom ontbreekt"),
-    "field_count": (
-        "{found} fields, expected {expected}",
-        "{found} velden, verwacht {expected}",
-    ),
-    "missing_field": ("required field is empty", "verplicht veld is leeg"),
-    "too_long": ("longer than {max} characters", "langer dan {max} tekens"),
-    "invalid_date": (
-        "invalid date (use YYYY-MM-DD or DD-MM-YYYY)",
-        "ongeldige datum (gebruik JJJJ-MM-DD of DD-MM-JJJJ)",
-    ),
-    "born_after_reference_date": (
-        "child born after the reference date {ref}",
-        "kind geboren na de peildatum {ref}",
-    ),
-    "invalid_email": ("invalid e-mail address", "ongeldig e-mailadres"),
-    "invalid_phone": ("invalid phone number", "ongeldig telefoonnummer"),
-    "duplicate_child": (
-        "child {ref!r} is already on line {first}",
-        "kind {ref!r} staat al op regel {first}",
-    ),
-    "household_conflict": (
-        "differs from line {first} of the same household",
-        "wijkt af van regel {first} van hetzelfde huishouden",
-    ),
-    "child_in_other_household": (
-        "child {ref!r} belongs to household {known!r}; moving is not supported",
-        "kind {ref!r} hoort bij huishouden {known!r}; verhuizen kan niet via import",
-    ),
-    "fund_balance_too_low": (
-        "the fund holds {available}; this import needs {needed}",
-        "het fonds bevat {available}; deze import heeft {needed} nodig",
-    ),
-    "fund_closed": ("the fund is closed", "het fonds is gesloten"),
-}
-
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in the file: line (1 = header; None = whole file), column, code."""
+    """One problem in the file: line (1 = header; None = whole file), column, code, params.
+
+    :mod:`admin.import_text` turns it into words.
+    """
 
     line: int | None
     column: str | None
     code: str
     params: dict[str, Any] = field(default_factory=dict)
-
-    def message(self, language: str = "nl") -> str:
-        """Return the reason alone, in Dutch or English."""
-        english, dutch = MESSAGES[self.code]
-        return (dutch if language == "nl" else english).format(**self.params)
-
-    def text(self, language: str = "nl") -> str:
-        """Return "regel 4, kolom geboortedatum: ongeldige datum" (or English)."""
-        where: list[str] = []
-        if self.line is not None:
-            where.append(f"{'regel' if language == 'nl' else 'line'} {self.line}")
-        if self.column is not None:
-            name = column_name(self.column, language)
-            where.append(f"{'kolom' if language == 'nl' else 'column'} {name}")
-        prefix = ", ".join(where)
-        return f"{prefix}: {self.message(language)}" if prefix else self.message(language)
-
-    def both(self) -> str:
-        """Return the Dutch and English text joined by " / " (CLI output)."""
-        return f"{self.text('nl')} / {self.text('en')}"
 
 
 def column_name(key: str, language: str) -> str:
@@ -162,7 +105,6 @@ class ParseResult:
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
 _NL_POSTCODE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
 
@@ -271,7 +213,7 @@ def _check_text(line: int, column: Column, values: dict[str, str]) -> RowError |
         return RowError(line, column.key, "missing_field") if column.required else None
     if len(value) > column.max_len:
         return RowError(line, column.key, "too_long", {"max": column.max_len})
-    if column.key == "email" and not _EMAIL.match(value):
+    if column.key == "email" and not is_email_address(value):
         return RowError(line, column.key, "invalid_email")
     if column.key == "phone" and not _PHONE.match(value):
         return RowError(line, column.key, "invalid_phone")

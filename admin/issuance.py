@@ -12,6 +12,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from admin import letters as letter_pdf
+from admin.letter_texts import letter_texts
 from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
@@ -221,7 +222,7 @@ def print_letters(
             for child, voucher in vouchers.get(household.id, [])
         ]
         letters.append(_letter(fund, household, code, children, base_url))
-    pdf = letter_pdf.render_letters(letters, language=language)
+    pdf = letter_pdf.render_letters(letters, letter_texts(language))
     record_event(
         session,
         "fund.letters_printed",

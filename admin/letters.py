@@ -27,9 +27,10 @@ BOX_LINE = (40, 90, 150)
 
 
 @dataclass(frozen=True)
-class _Texts:
-    """The fixed wording of a letter in one language."""
+class LetterTexts:
+    """The fixed wording of a letter in one language (:mod:`admin.letter_texts` makes it)."""
 
+    language: str
     title: str
     greeting: str
     intro: str
@@ -44,66 +45,6 @@ class _Texts:
     keep: str
     date: str
     reference: str
-
-
-_TEXT: dict[str, _Texts] = {
-    "nl": _Texts(
-        title="{fund}: het budget voor uw kinderen",
-        greeting="Beste {parent},",
-        intro=(
-            "{municipality} geeft uw kinderen een budget. Daarmee koopt u spullen voor uw "
-            "kinderen in winkels in de buurt, zoals kleding, schoolspullen of sportspullen. "
-            "U betaalt met uw telefoon. U hoeft het geld niet terug te betalen."
-        ),
-        child="Kind",
-        budget="Budget",
-        total="Totaal",
-        period=(
-            "U kunt het budget gebruiken van {start} tot en met {end}. Wat daarna over is, vervalt."
-        ),
-        code_label="Uw activeringscode",
-        code_hint="Scan de QR-code met uw telefoon, of ga naar:",
-        steps_title="Zo betaalt u",
-        steps=(
-            "Log in: scan de QR-code of open de website, en typ uw activeringscode.",
-            "Kies een eigen pincode. Vertel die aan niemand.",
-            "In de winkel: open de website en tik op Betalen.",
-            "Laat de QR-code op uw scherm zien bij de kassa. De winkel ziet alleen of er "
-            "genoeg budget is. Uw naam ziet de winkel nooit.",
-        ),
-        keep=(
-            "Bewaar deze brief goed. Bent u de code kwijt? Neem dan contact op met {municipality}."
-        ),
-        date="Datum",
-        reference="Kenmerk",
-    ),
-    "en": _Texts(
-        title="{fund}: the budget for your children",
-        greeting="Dear {parent},",
-        intro=(
-            "{municipality} gives your children a budget. You can use it to buy things for "
-            "your children in local shops, such as clothes, school supplies or sports gear. "
-            "You pay with your phone. You do not have to pay the money back."
-        ),
-        child="Child",
-        budget="Budget",
-        total="Total",
-        period=("You can use the budget from {start} until {end}. Money left after that expires."),
-        code_label="Your activation code",
-        code_hint="Scan the QR code with your phone, or go to:",
-        steps_title="How to pay",
-        steps=(
-            "Log in: scan the QR code or open the website, and type your activation code.",
-            "Choose your own PIN. Do not tell it to anyone.",
-            "In the shop: open the website and tap Pay.",
-            "Show the QR code on your screen at the till. The shop only sees whether there is "
-            "enough budget. The shop never sees your name.",
-        ),
-        keep="Keep this letter safe. Lost your code? Please contact {municipality}.",
-        date="Date",
-        reference="Reference",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -161,14 +102,15 @@ def qr_png(data: str) -> bytes:
 
 
 def render_letters(
-    letters: Iterable[Letter], *, language: str = "nl", letter_date: date | None = None
+    letters: Iterable[Letter], texts: LetterTexts, *, letter_date: date | None = None
 ) -> bytes:
-    """Render one A4 page per household and return the PDF bytes."""
+    """Render one A4 page per household in the language of ``texts``; return the PDF bytes."""
+    language = texts.language
     _check_language(language)
     day = letter_date or date.today()
     pdf = _new_pdf(language, day)
     for letter in letters:
-        _render_page(pdf, letter, language, day)
+        _render_page(pdf, letter, texts, day)
     if pdf.page == 0:
         raise ValueError("render_letters needs at least one letter")
     return bytes(pdf.output())
@@ -192,9 +134,9 @@ def _new_pdf(language: str, day: date) -> FPDF:
     return pdf
 
 
-def _render_page(pdf: FPDF, letter: Letter, language: str, day: date) -> None:
+def _render_page(pdf: FPDF, letter: Letter, text: LetterTexts, day: date) -> None:
     """Draw one household's letter on a fresh page."""
-    text = _TEXT[language]
+    language = text.language
     pdf.add_page()
     _sender(pdf, letter)
     _address_window(pdf, letter)
@@ -267,7 +209,7 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + "…"
 
 
-def _reference_block(pdf: FPDF, letter: Letter, text: _Texts, when: str) -> None:
+def _reference_block(pdf: FPDF, letter: Letter, text: LetterTexts, when: str) -> None:
     """Print date and household reference to the right of the address window."""
     rows = ((text.date, when), (text.reference, letter.household_ref))
     pdf.set_xy(125, 60)
@@ -282,7 +224,9 @@ def _reference_block(pdf: FPDF, letter: Letter, text: _Texts, when: str) -> None
         pdf.ln(2)
 
 
-def _children_table(pdf: FPDF, children: list[LetterChild], text: _Texts, language: str) -> None:
+def _children_table(
+    pdf: FPDF, children: list[LetterChild], text: LetterTexts, language: str
+) -> None:
     """List each child's first name and budget, in up to three columns, with a total."""
     columns = min(3, max(1, -(-len(children) // 4)))  # at most four rows up to 12 children
     col_width = 80.0 if columns == 1 else WIDTH / columns
@@ -309,7 +253,7 @@ def _children_table(pdf: FPDF, children: list[LetterChild], text: _Texts, langua
         pdf.set_xy(LEFT, pdf.get_y() + 6)
 
 
-def _activation_box(pdf: FPDF, letter: Letter, text: _Texts) -> None:
+def _activation_box(pdf: FPDF, letter: Letter, text: LetterTexts) -> None:
     """Draw the framed box with the activation code in large type and the QR code."""
     top, height, qr_size = pdf.get_y(), 42.0, 36.0
     pdf.set_fill_color(*BOX_FILL)
@@ -341,7 +285,7 @@ def _activation_box(pdf: FPDF, letter: Letter, text: _Texts) -> None:
     pdf.set_xy(LEFT, top + height + 4)
 
 
-def _steps(pdf: FPDF, text: _Texts) -> None:
+def _steps(pdf: FPDF, text: LetterTexts) -> None:
     """Print the numbered how-to-pay steps."""
     _write(pdf, text.steps_title, size=12, bold=True, height=7)
     for number, step in enumerate(text.steps, start=1):
@@ -358,7 +302,7 @@ def _steps(pdf: FPDF, text: _Texts) -> None:
         pdf.set_y(max(pdf.get_y(), top + 6))
 
 
-def _footer(pdf: FPDF, letter: Letter, text: _Texts) -> None:
+def _footer(pdf: FPDF, letter: Letter, text: LetterTexts) -> None:
     """Print sender, fund and reference in small type at the bottom of the page."""
     pdf.set_xy(LEFT, 287)
     pdf.set_font(FONT, "", 7.5)

@@ -12,9 +12,8 @@ from typing import Any
 
 import sepaxml
 from lxml import etree
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
+from kindpakket.iban import canonical_bic, compact_iban
 from kindpakket.sepatext import to_sepa_text
 
 SCHEMAS = {"03": "pain.001.001.03", "09": "pain.001.001.09"}
@@ -26,15 +25,21 @@ _SEPA_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+]{1,35}")
 _AMOUNT = re.compile(r"(\d+)\.(\d{2})")
 
 
-class SepaError(Exception):
-    """A refused SEPA file; ``code`` is stable, the messages are for people (Dutch, English)."""
+# Parameters that also travel as details of the refusal (the JSON error body).
+DETAIL_KEYS = ("field", "line", "owner", "where")
 
-    def __init__(self, code: str, message_nl: str, message_en: str, **details: object) -> None:
-        super().__init__(f"{code}: {message_en}")
+
+class SepaError(Exception):
+    """A refused SEPA file: a stable ``code`` and its parameters.
+
+    The words for people are :mod:`admin.sepa_messages`'s (in the language in force).
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(f"{code}: {params}" if params else code)
         self.code = code
-        self.message_nl = message_nl
-        self.message_en = message_en
-        self.details = details
+        self.params = params
+        self.details = {k: v for k, v in params.items() if k in DETAIL_KEYS}
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,7 @@ def xml_amount_to_cents(text: str | None) -> int:
     """Parse an XML amount with exactly two decimals ("12.50") to integer cents."""
     match = _AMOUNT.fullmatch((text or "").strip())
     if match is None:
-        raise SepaError(
-            "invalid_amount",
-            f"Bedrag '{text}' heeft niet de vorm 12.50.",
-            f"Amount '{text}' is not of the form 12.50.",
-        )
+        raise SepaError("invalid_amount", text=text)
     return int(match.group(1)) * 100 + int(match.group(2))
 
 
@@ -89,17 +90,9 @@ def build_credit_transfer(
     schema = _schema_name(version)
     _check_identifier(message_id, "message_id")
     if not transfers:
-        raise SepaError(
-            "empty_batch",
-            "Er zijn geen betalingen om in het bestand te zetten.",
-            "There are no payments to put in the file.",
-        )
+        raise SepaError("empty_batch")
     if execution_date < created_at.date():
-        raise SepaError(
-            "execution_date_in_past",
-            f"De uitvoerdatum {execution_date.isoformat()} ligt in het verleden.",
-            f"The execution date {execution_date.isoformat()} is in the past.",
-        )
+        raise SepaError("execution_date_in_past", date=execution_date.isoformat())
     config = _debtor_config(debtor, batch_booking)
     payments = _payments(transfers, execution_date)
     document = sepaxml.SepaTransfer(config, schema=schema, clean=False)
@@ -120,31 +113,18 @@ def validate_pain001(xml_bytes: bytes, version: str) -> None:
     try:
         root = etree.fromstring(xml_bytes, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise SepaError(
-            "invalid_xml",
-            f"Het bestand is geen geldige XML: {exc}",
-            f"The file is not well-formed XML: {exc}",
-        ) from exc
+        raise SepaError("invalid_xml", reason=str(exc)) from exc
     if not schema.validate(root):
         error = schema.error_log.last_error
         line = f"line {error.line}: {error.message}"
-        raise SepaError(
-            "schema_invalid",
-            f"Het bestand voldoet niet aan het XSD-schema ({line}).",
-            f"The file does not match the XSD schema ({line}).",
-            line=line,
-        )
+        raise SepaError("schema_invalid", line=line)
     _check_control_sums(root)
 
 
 def _schema_name(version: str) -> str:
     """Return the pain.001 schema name of a version ("03" or "09")."""
     if version not in SCHEMAS:
-        raise SepaError(
-            "unsupported_version",
-            f"Versie '{version}' wordt niet ondersteund; kies 03 of 09.",
-            f"Version '{version}' is not supported; choose 03 or 09.",
-        )
+        raise SepaError("unsupported_version", version=version)
     return SCHEMAS[version]
 
 
@@ -167,25 +147,15 @@ def _check_identifier(value: str, field: str) -> None:
         or value.endswith("/")
         or "//" in value
     ):
-        raise SepaError(
-            f"invalid_{field}",
-            f"'{value}' is geen geldig SEPA-kenmerk (1-35 tekens, A-Z 0-9 / - ? : ( ) . , ' +).",
-            f"'{value}' is not a valid SEPA identifier (1-35 chars, A-Z 0-9 / - ? : ( ) . , ' +).",
-            field=field,
-        )
+        raise SepaError(f"invalid_{field}", value=value, field=field)
 
 
 def _checked_iban(value: str, owner: str) -> str:
     """Return the compact IBAN, or refuse it naming its owner."""
     try:
-        return IBAN(value).compact
-    except (SchwiftyException, ValueError) as exc:
-        raise SepaError(
-            "invalid_iban",
-            f"Het IBAN '{value}' van {owner} is ongeldig ({exc}).",
-            f"The IBAN '{value}' of {owner} is invalid ({exc}).",
-            owner=owner,
-        ) from exc
+        return compact_iban(value)
+    except ValueError as exc:
+        raise SepaError("invalid_iban", value=value, owner=owner, reason=str(exc)) from exc
 
 
 def _checked_bic(value: str | None, owner: str) -> str | None:
@@ -193,34 +163,23 @@ def _checked_bic(value: str | None, owner: str) -> str | None:
     if not value:
         return None
     try:
-        return str(BIC(value))
-    except (SchwiftyException, ValueError) as exc:
-        raise SepaError(
-            "invalid_bic",
-            f"De BIC '{value}' van {owner} is ongeldig ({exc}).",
-            f"The BIC '{value}' of {owner} is invalid ({exc}).",
-            owner=owner,
-        ) from exc
+        return canonical_bic(value)
+    except ValueError as exc:
+        raise SepaError("invalid_bic", value=value, owner=owner, reason=str(exc)) from exc
 
 
-def _checked_name(value: str, owner: str) -> str:
+def _checked_name(value: str, owner: str, *, payer: bool = False) -> str:
     """Return a name transliterated to SEPA characters and cut to 70, refusing an empty one."""
     name = to_sepa_text(value)[:MAX_NAME].strip()
     if not name:
-        raise SepaError(
-            "invalid_name",
-            f"De naam van {owner} is leeg of bevat geen bruikbare tekens.",
-            f"The name of {owner} is empty or has no usable characters.",
-            owner=owner,
-        )
+        raise SepaError("invalid_name", owner=owner, payer=payer)
     return name
 
 
 def _debtor_config(debtor: Debtor, batch_booking: bool) -> dict[str, Any]:
     """Return the sepaxml configuration for the paying account."""
-    owner = f"de betaler '{debtor.name}'"
     config: dict[str, Any] = {
-        "name": _checked_name(debtor.name, owner),
+        "name": _checked_name(debtor.name, debtor.name, payer=True),
         "IBAN": _checked_iban(debtor.iban, debtor.name),
         "batch": batch_booking,
         "currency": "EUR",
@@ -238,11 +197,7 @@ def _payments(transfers: Sequence[Transfer], execution_date: date) -> list[dict[
     for transfer in transfers:
         _check_identifier(transfer.end_to_end_id, "end_to_end_id")
         if transfer.end_to_end_id in seen:
-            raise SepaError(
-                "duplicate_end_to_end_id",
-                f"Het kenmerk '{transfer.end_to_end_id}' komt twee keer voor.",
-                f"The reference '{transfer.end_to_end_id}' occurs twice.",
-            )
+            raise SepaError("duplicate_end_to_end_id", ref=transfer.end_to_end_id)
         seen.add(transfer.end_to_end_id)
         payments.append(_payment(transfer, execution_date))
     return payments
@@ -254,11 +209,7 @@ def _payment(transfer: Transfer, execution_date: date) -> dict[str, Any]:
     _check_amount(transfer.amount_cents, who)
     remittance = to_sepa_text(transfer.remittance)
     if len(remittance) > MAX_REMITTANCE:
-        raise SepaError(
-            "remittance_too_long",
-            f"De omschrijving voor {who} is langer dan {MAX_REMITTANCE} tekens.",
-            f"The description for {who} is longer than {MAX_REMITTANCE} characters.",
-        )
+        raise SepaError("remittance_too_long", who=who, max=MAX_REMITTANCE)
     payment: dict[str, Any] = {
         "name": _checked_name(transfer.creditor_name, who),
         "IBAN": _checked_iban(transfer.creditor_iban, who),
@@ -276,23 +227,11 @@ def _payment(transfer: Transfer, execution_date: date) -> dict[str, Any]:
 def _check_amount(cents: int, who: str) -> None:
     """Refuse an amount that is not a positive integer number of cents within the EPC limit."""
     if isinstance(cents, bool) or not isinstance(cents, int):
-        raise SepaError(
-            "amount_not_integer",
-            f"Het bedrag voor {who} is geen geheel aantal centen.",
-            f"The amount for {who} is not a whole number of cents.",
-        )
+        raise SepaError("amount_not_integer", who=who)
     if cents <= 0:
-        raise SepaError(
-            "amount_not_positive",
-            f"Het bedrag voor {who} moet groter zijn dan nul.",
-            f"The amount for {who} must be greater than zero.",
-        )
+        raise SepaError("amount_not_positive", who=who)
     if cents > MAX_AMOUNT_CENTS:
-        raise SepaError(
-            "amount_too_large",
-            f"Het bedrag voor {who} is hoger dan SEPA toestaat.",
-            f"The amount for {who} is higher than SEPA allows.",
-        )
+        raise SepaError("amount_too_large", who=who)
 
 
 def _stamp(root: etree._Element, message_id: str, created_at: datetime) -> None:
@@ -343,12 +282,7 @@ def _compare_sums(
     if stated_sum is None or stated_count != str(count) or xml_amount_to_cents(stated_sum) != cents:
         found = f"{where}: NbOfTxs={stated_count} CtrlSum={stated_sum}"
         expected = f"{count} / {cents_to_xml_amount(cents)}"
-        raise SepaError(
-            "control_sum_mismatch",
-            f"Aantal of controletotaal klopt niet ({found}, verwacht {expected}).",
-            f"Count or control sum does not match ({found}, expected {expected}).",
-            where=where,
-        )
+        raise SepaError("control_sum_mismatch", found=found, expected=expected, where=where)
 
 
 def _check_amounts_match(root: etree._Element, transfers: Sequence[Transfer]) -> None:
@@ -363,8 +297,4 @@ def _check_amounts_match(root: etree._Element, transfers: Sequence[Transfer]) ->
     )
     wanted = sorted((t.end_to_end_id, t.amount_cents) for t in transfers)
     if written != wanted:
-        raise SepaError(
-            "amount_mismatch",
-            "De bedragen in het bestand wijken af van de gevraagde betalingen.",
-            "The amounts in the file differ from the requested payments.",
-        )
+        raise SepaError("amount_mismatch")

@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from admin import businessdays, rollup, sepa
+from admin import businessdays, rollup, sepa, sepa_messages
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
-from kindpakket.i18n import current_language
+from kindpakket.iban import canonical_bic, compact_iban
 from kindpakket.keys import Keyring
 from ledger import proofs, store
 from ledger.models import LedgerAccount
@@ -40,22 +38,10 @@ MAX_REJECTION = 300
 PAYOUTS = ("payout", "payout.reversal")
 
 
-class Bilingual:
-    """A message in Dutch and English, shown in the request's language (SEPA errors)."""
-
-    def __init__(self, nl: str, en: str) -> None:
-        self.nl, self.en = nl, en
-
-    def __str__(self) -> str:
-        return self.en if current_language() == "en" else self.nl
-
-
 def sepa_refusal(err: sepa.SepaError, status: int = 400) -> DomainError:
     """Turn a SepaError into a DomainError with the same code."""
     details = {k: v for k, v in err.details.items() if isinstance(v, str | int)}
-    return DomainError(
-        err.code, Bilingual(err.message_nl, err.message_en), status=status, **details
-    )
+    return DomainError(err.code, sepa_messages.message(err), status=status, **details)
 
 
 @dataclass(frozen=True)
@@ -107,13 +93,13 @@ def owed(session: Session, fund: Fund, until: date) -> list[Owed]:
 def _shop_problem(shop: Shop) -> str | None:
     """Return why a shop cannot be put in a SEPA file, or None."""
     try:
-        IBAN(shop.iban)
-    except (SchwiftyException, ValueError):
+        compact_iban(shop.iban)
+    except ValueError:
         return "invalid_iban"
     if shop.bic:
         try:
-            BIC(shop.bic)
-        except (SchwiftyException, ValueError):
+            canonical_bic(shop.bic)
+        except ValueError:
             return "invalid_bic"
     if not sepa.to_sepa_text(shop.name):
         return "invalid_name"

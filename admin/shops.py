@@ -138,19 +138,6 @@ def reject(
     return decide(session, shop, fund, "rejected", actor=actor, reason=reason, ip=ip)
 
 
-def suspend_for_funds(
-    session: Session,
-    shop: Shop,
-    funds: list[Fund],
-    reason: str,
-    *,
-    actor: str,
-    ip: str | None = None,
-) -> list[ShopApproval]:
-    """Suspend an approved shop for the given funds (one municipality's)."""
-    return [decide(session, shop, f, "suspended", actor=actor, reason=reason, ip=ip) for f in funds]
-
-
 def ours_to_rename(session: Session, shop: Shop, funds: list[Fund]) -> bool:
     """Return True when a municipality running ``funds`` may correct the shop's name.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from admin import auth
 from admin.models import AdminUser
 from kindpakket import logins
-from kindpakket.auth import require_role, safe_next
+from kindpakket.auth import log_out_staff, require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.security import form_field, login_limits
@@ -84,9 +84,7 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     """Log out everywhere: the cookie of this and every other login stops working."""
     auth.record_logout(db.session)
-    if current_user.is_authenticated and getattr(current_user, "user_id", None):
-        auth.log_out(db.session, current_user.user_id)
-    logout_user()
+    log_out_staff(db.session, auth.AdminPrincipal)
     flash(_("You are logged out."))
     return redirect(url_for("admin.login"))
 

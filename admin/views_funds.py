@@ -27,7 +27,7 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from admin import auth, csvimport, funds, importer, issuance
+from admin import auth, csvimport, funds, import_text, importer, issuance
 from admin import letters as letter_pdf
 from kindpakket.auth import require_role
 from kindpakket.db import db
@@ -57,6 +57,7 @@ def _helpers() -> dict[str, Any]:
         "day": lambda d: letter_pdf.format_date(d, lang),
         "is_administrator": getattr(auth.me(), "role", None) == "administrator",
         "column_label": lambda key: csvimport.column_name(key, lang),
+        "import_message": import_text.message,
         "change_label": lambda kind: CHANGE_LABELS.get(kind, kind),
     }
 

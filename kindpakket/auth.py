@@ -1,24 +1,88 @@
 """Logins for three kinds of user, told apart by a prefix in the session id.
 
-``household:<id>:<session>``, ``shop_user:<id>``, ``admin:<id>``. Actor packages register a
-loader per prefix; the platform never imports them. ``require_role`` guards views.
+``household:<id>:<session>``, ``shop_user:<id>:<epoch>``, ``admin:<id>:<epoch>``. Each
+actor's principal extends :class:`Principal` (staff: :class:`StaffPrincipal`) and its package
+registers a loader per prefix; the platform never imports them. ``require_role`` guards views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+from sqlalchemy.orm import Session
 
+from kindpakket import logins
 from kindpakket.errors import DomainError, wants_json
 
 login_manager = LoginManager()
 _loaders: dict[str, Callable[[str], Any]] = {}
 _login_views: dict[str, str] = {}
+
+
+class Principal(UserMixin):
+    """A logged-in user as Flask-Login sees it: login ``id``, ``role`` and audit ``actor``.
+
+    ``prefix`` starts both the login id and the actor (``<prefix>:<actor_id>``).
+    """
+
+    prefix: ClassVar[str]
+
+    def __init__(self, login_id: str, actor_id: int, role: str) -> None:
+        self.id = login_id
+        self.actor_id = actor_id
+        self.role = role
+
+    @property
+    def actor(self) -> str:
+        """Return the audit actor string."""
+        return f"{self.prefix}:{self.actor_id}"
+
+
+class StaffPrincipal(Principal):
+    """A logged-in staff member (municipality or shop): a row with a session epoch."""
+
+    model: ClassVar[type[Any]]  # the staff row class: AdminUser, ShopUser
+
+    def __init__(self, user: Any) -> None:
+        super().__init__(logins.login_id(self.prefix, user), user.id, user.role)
+        self.user_id = user.id
+        self.name = user.name
+        self.email = user.email
+
+    @classmethod
+    def load_row(cls, session: Session, rest: str) -> Any | None:
+        """Return the active staff row of a login id's ``rest``; None for a stale cookie."""
+        parsed = logins.parse_rest(rest)
+        if parsed is None:
+            return None
+        user = session.get(cls.model, parsed[0])
+        if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
+            return None
+        return user
+
+
+P = TypeVar("P", bound=Principal)
+
+
+def logged_in(kind: type[P]) -> P | None:
+    """Return the logged-in principal when it is a ``kind``, else None."""
+    principal = getattr(current_user, "_get_current_object", lambda: None)()
+    return principal if isinstance(principal, kind) else None
+
+
+def log_out_staff(session: Session, kind: type[StaffPrincipal]) -> None:
+    """Log the staff member out everywhere (every cookie issued so far stops working)."""
+    principal = logged_in(kind)
+    if principal is not None:
+        user = session.get(kind.model, principal.user_id)
+        if user is not None:
+            logins.end_sessions(user)
+    logout_user()
 
 
 def register_role(

@@ -33,11 +33,6 @@ def verify_secret(hashed: str | None, secret: str) -> bool:
         return False
 
 
-def needs_rehash(hashed: str) -> bool:
-    """Return True when ``hashed`` was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(hashed)
-
-
 # -- staff password rules ----------------------------------------------------------------------
 
 MIN_PASSWORD = 12

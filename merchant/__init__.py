@@ -1,1 +1,6 @@
 """Shops: onboarding, staff, redemption service, refunds, scanner page."""
+
+from merchant import nonces as _nonces
+from wallet import payments as _payments
+
+_payments.record_spent_nonces(_nonces.spent)

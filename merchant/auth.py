@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_login import UserMixin, current_user
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,34 +20,23 @@ ROLES = ("owner", "cashier")
 OWNER = ("owner",)
 
 
-class ShopPrincipal(UserMixin):
+class ShopPrincipal(auth.StaffPrincipal):
     """The logged-in shop user as Flask-Login sees it."""
 
-    def __init__(self, user: ShopUser) -> None:
-        self.row = user  # loaded once per request; the views reuse it without a query
-        self.user_id = user.id
-        self.id = logins.login_id("shop_user", user)
-        self.role = user.role
-        self.shop_id = user.shop_id
-        self.name = user.name
-        self.email = user.email
+    prefix = "shop_user"
+    model = ShopUser
 
-    @property
-    def actor(self) -> str:
-        """Return the audit actor string."""
-        return f"shop_user:{self.user_id}"
+    def __init__(self, user: ShopUser) -> None:
+        super().__init__(user)
+        self.row = user  # loaded once per request; the views reuse it without a query
+        self.shop_id = user.shop_id
 
 
 def _load(rest: str) -> ShopPrincipal | None:
     """Load the shop user of a login id; a cookie from before a logout is refused."""
-    parsed = logins.parse_rest(rest)
-    if parsed is None:
-        return None
     with db.reader() as session:
-        user = session.get(ShopUser, parsed[0])
-    if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
-        return None
-    return ShopPrincipal(user)
+        user = ShopPrincipal.load_row(session, rest)
+    return ShopPrincipal(user) if user is not None else None
 
 
 auth.register_role("shop_user", _load, "merchant.login", ROLES)
@@ -80,13 +69,6 @@ def authenticate(
         raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
     logins.count_success(user)
     return user
-
-
-def log_out(session: Session, user_id: int) -> None:
-    """End every login of the shop user on the server (a copied cookie stops working)."""
-    user = session.get(ShopUser, user_id)
-    if user is not None:
-        logins.end_sessions(user)
 
 
 def me() -> ShopPrincipal:
@@ -125,8 +107,8 @@ def record_login(session: Session, email: str, error: DomainError | None = None)
 
 def record_logout(session: Session) -> None:
     """Audit the logged-in shop user logging out (nothing when nobody is logged in)."""
-    principal = getattr(current_user, "_get_current_object", lambda: None)()
-    if not isinstance(principal, ShopPrincipal):
+    principal = auth.logged_in(ShopPrincipal)
+    if principal is None:
         return
     record_event(
         session,

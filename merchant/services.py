@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket import logins
 from kindpakket.audit import record_event
+from kindpakket.emails import is_email_address
 from kindpakket.errors import DomainError
+from kindpakket.iban import compact_iban
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
 from merchant.models import Shop, ShopUser, shop_fund_ids
@@ -53,19 +53,11 @@ class Application:
 def normalise_iban(text: str) -> str:
     """Return the compact IBAN or raise ``invalid_iban``."""
     try:
-        return str(IBAN(text or "").compact)
-    except SchwiftyException:
+        return compact_iban(text)
+    except ValueError:
         raise DomainError(
             "invalid_iban", _l("This IBAN is not valid. Check the number on your bank card.")
         ) from None
-
-
-def format_iban(compact: str) -> str:
-    """Return the IBAN in groups of four, as printed on bank cards."""
-    try:
-        return str(IBAN(compact).formatted)
-    except SchwiftyException:
-        return compact
 
 
 def normalise_kvk(text: str) -> str:
@@ -78,7 +70,7 @@ def normalise_kvk(text: str) -> str:
 
 def _check_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 200 or " " in email:
+    if len(email) > 200 or not is_email_address(email):
         raise DomainError("bad_email", _l("That is not an e-mail address."))
     return email
 

@@ -16,15 +16,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user
 from sqlalchemy import select
 
 from kindpakket import logins
 from kindpakket import time as clock
-from kindpakket.auth import require_role, safe_next
+from kindpakket.auth import log_out_staff, require_role, safe_next
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
+from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import form_field, limiter, login_limits, scanner_page
 from merchant import auth, redemptions, refunds, reports, services
@@ -103,9 +104,7 @@ def logout():  # type: ignore[no-untyped-def]
     """Log out everywhere: the cookie of this and every other login stops working."""
     ButtonForm().validate_on_submit()
     auth.record_logout(db.session)
-    if current_user.is_authenticated and getattr(current_user, "user_id", None):
-        auth.log_out(db.session, current_user.user_id)
-    logout_user()
+    log_out_staff(db.session, auth.ShopPrincipal)
     flash(_("You are logged out."))
     return redirect(url_for("merchant.login"))
 
@@ -150,7 +149,7 @@ def index():  # type: ignore[no-untyped-def]
         "merchant/index.html",
         shop=shop,
         approvals=approvals,
-        iban=services.format_iban(shop.iban) if shop else "",
+        iban=format_iban(shop.iban) if shop else "",
         totals=reports.totals(db.session, auth.me().shop_id, today, today),
     )
 
@@ -325,5 +324,5 @@ def bank():  # type: ignore[no-untyped-def]
             flash(_("The IBAN has been changed."))
             return redirect(url_for("merchant.index"))
     status = 400 if (error or form.errors) else 200
-    current: Any = services.format_iban(shop.iban) if shop else ""
+    current: Any = format_iban(shop.iban) if shop else ""
     return render_template("merchant/bank.html", form=form, error=error, iban=current), status

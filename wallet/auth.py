@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
-from flask_login import UserMixin, current_user
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from kindpakket import auth
@@ -21,20 +21,15 @@ ROLE = "family"
 SEEN_EVERY = timedelta(minutes=1)
 
 
-class FamilyPrincipal(UserMixin):
+class FamilyPrincipal(auth.Principal):
     """A logged-in device of a household as Flask-Login sees it."""
 
-    role = ROLE
+    prefix = "household"
 
     def __init__(self, household_id: int, session_id: str) -> None:
+        super().__init__(f"{self.prefix}:{household_id}:{session_id}", household_id, ROLE)
         self.household_id = household_id
         self.session_id = session_id
-        self.id = f"household:{household_id}:{session_id}"
-
-    @property
-    def actor(self) -> str:
-        """Return the audit actor string."""
-        return f"household:{self.household_id}"
 
 
 def _load(rest: str) -> FamilyPrincipal | None:

@@ -1,15 +1,17 @@
 """Payment tokens for the wallet: sign, draw as QR, numeric fallback codes, and verify.
 
 The signing and parsing live in :mod:`wallet.tokens` (pure); this module adds the keyring,
-the database (payment codes, used nonces) and the QR drawing. A nonce counts as used when a
-row of the merchant's ``redemptions`` table holds it; the table is read by name so that this
-package never imports ``merchant``.
+the database (payment codes, used nonces) and the QR drawing. The spent-nonce rule is
+here (:func:`nonce_used`): a nonce counts as used when the place that records redemptions
+says so; merchant registers that look-up (:func:`record_spent_nonces`), so this package
+neither imports ``merchant`` nor reads its tables.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -18,7 +20,7 @@ from typing import Any
 import qrcode
 from flask_babel import lazy_gettext as _l
 from qrcode.constants import ERROR_CORRECT_M
-from sqlalchemy import column, delete, select, table
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kindpakket.errors import DomainError
@@ -28,7 +30,8 @@ from wallet.models import PaymentCode, Voucher
 
 PAYMENT_CODE_DIGITS = 8
 PAYMENT_CODE_KEEP = timedelta(days=1)  # expired codes are kept this long to say "expired"
-_redemptions = table("redemptions", column("nonce"))
+# Where spent nonces are recorded: registered by the redemption side (merchant/__init__.py).
+_spent_lookups: list[Callable[[Session, str], bool]] = []
 
 # English msgids; the Dutch texts are in wallet/i18n/nl/wallet.po.
 TOKEN_MESSAGES: dict[str, Any] = {
@@ -192,12 +195,21 @@ def _unused_code(session: Session) -> str:
 # -- verifying (called by the merchant's redemption service) -----------------------------------
 
 
+def record_spent_nonces(lookup: Callable[[Session, str], bool]) -> None:
+    """Register where redemptions record the nonces they spent (called once, by merchant)."""
+    if lookup not in _spent_lookups:
+        _spent_lookups.append(lookup)
+
+
 def nonce_used(session: Session, nonce_hex: str) -> bool:
-    """Return True when a redemption already holds this nonce."""
-    found = session.execute(
-        select(_redemptions.c.nonce).where(_redemptions.c.nonce == nonce_hex)
-    ).first()
-    return found is not None
+    """Return True when a redemption already holds this nonce.
+
+    Refuses to answer when nothing records redemptions: a token must never look unused
+    only because the shop side was not loaded.
+    """
+    if not _spent_lookups:
+        raise RuntimeError("no spent-nonce record registered (import merchant)")
+    return any(lookup(session, nonce_hex) for lookup in _spent_lookups)
 
 
 def verify_token_text(

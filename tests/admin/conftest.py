@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from admin import funds
+from kindpakket import i18n
 from tests import factories as f
 from tests.admin.workload import login
 
@@ -86,6 +87,20 @@ def seed(engine: Engine) -> World:
 def world(engine: Engine) -> World:
     """The seeded municipality and funds."""
     return seed(engine)
+
+
+def words_app() -> Flask:
+    """Return a bare app with the real translations, for texts said outside a request."""
+    app = Flask("words")
+    i18n.init_app(app)
+    return app
+
+
+@pytest.fixture
+def words() -> Iterator[None]:
+    """An app context with the real translations."""
+    with words_app().app_context():
+        yield
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import csvimport, funds, importer, issuance
+from admin import csvimport, funds, import_text, importer, issuance
 from admin.models import ImportRun
 from kindpakket.audit import AuditEvent
 from ledger import store
@@ -120,10 +120,10 @@ def test_duplicate_rows_and_conflicting_household_details() -> None:
     assert [r.child_ref for r in result.rows] == ["K-1"]
 
 
-def test_error_text_in_dutch_and_english() -> None:
+def test_error_text_in_dutch_and_english(words: None) -> None:
     error = parse(csv_bytes(["", row(born="2016-02-30")])).errors[0]
     assert error.line == 3  # blank lines count: the line number is the line in the file
-    assert error.both() == (
+    assert import_text.both(error) == (
         "regel 3, kolom geboortedatum: ongeldige datum (gebruik JJJJ-MM-DD of DD-MM-JJJJ) / "
         "line 3, column birth_date: invalid date (use YYYY-MM-DD or DD-MM-YYYY)"
     )
@@ -290,15 +290,17 @@ def test_reimport_with_changes_new_child_and_missing_child(engine: Engine, world
         assert k3.in_latest_import is True
 
 
-def test_child_moved_to_another_household_is_refused(engine: Engine, world: World) -> None:
+def test_child_moved_to_another_household_is_refused(
+    engine: Engine, world: World, words: None
+) -> None:
     _import(engine, world, csv_bytes(FIRST))
     moved = [row("H-2", "K-1", "Anouk", "2016-03-14", parent="P. Jansen", address="Kerkstraat 2")]
     summary = _import(engine, world, csv_bytes(moved))
     assert [(e.line, e.code) for e in summary.errors] == [(2, "child_in_other_household")]
-    assert "H-1" in summary.errors[0].text("en")
+    assert "H-1" in import_text.in_language(summary.errors[0], "en")
 
 
-def test_import_needs_enough_money_in_the_fund(engine: Engine, world: World) -> None:
+def test_import_needs_enough_money_in_the_fund(engine: Engine, world: World, words: None) -> None:
     with Session(engine) as s:
         m = s.get(Fund, world.fund_id)
         assert m is not None
@@ -315,7 +317,7 @@ def test_import_needs_enough_money_in_the_fund(engine: Engine, world: World) -> 
         s.commit()
         summary = importer.import_rows(s, small, csv_bytes(FIRST), actor="test")
         assert [e.code for e in summary.errors] == ["fund_balance_too_low"]
-        assert "€ 500,00" in summary.errors[0].text("nl")
+        assert "€ 500,00" in import_text.in_language(summary.errors[0], "nl")
         assert s.execute(select(func.count(Child.id))).scalar_one() == 0
 
 

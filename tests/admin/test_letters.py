@@ -12,15 +12,18 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from admin.letter_texts import letter_texts
 from admin.letters import (
     Letter,
     LetterChild,
+    LetterTexts,
     format_date,
     format_euro,
     group_code,
     qr_png,
     render_letters,
 )
+from tests.admin.conftest import words_app
 
 URL = "https://kindpakket.example.nl/wallet/activeer"
 
@@ -57,16 +60,22 @@ LETTERS = [
 ]
 
 
+def _texts(language: str) -> LetterTexts:
+    """Return the letter wording in ``language``, translated as the app does."""
+    with words_app().app_context():
+        return letter_texts(language)
+
+
 @pytest.fixture(scope="module")
 def pdf_nl() -> bytes:
     """Render the three sample letters in Dutch."""
-    return render_letters(LETTERS, letter_date=date(2025, 1, 15))
+    return render_letters(LETTERS, _texts("nl"), letter_date=date(2025, 1, 15))
 
 
 @pytest.fixture(scope="module")
 def pdf_en() -> bytes:
     """Render the three sample letters in English."""
-    return render_letters(LETTERS, language="en", letter_date=date(2025, 1, 15))
+    return render_letters(LETTERS, _texts("en"), letter_date=date(2025, 1, 15))
 
 
 def _page_texts(pdf: bytes) -> list[str]:
@@ -150,9 +159,9 @@ def test_fonts_are_embedded(pdf_nl: bytes) -> None:
 
 def test_unknown_language_and_empty_input_are_refused() -> None:
     with pytest.raises(ValueError):
-        render_letters(LETTERS, language="de")
+        render_letters(LETTERS, _texts("de"))
     with pytest.raises(ValueError):
-        render_letters([])
+        render_letters([], _texts("nl"))
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ PLATFORM = {
     "sepatext",
     "inputs",
     "openapi",
+    "iban",
+    "emails",
 }
 PURE_LEDGER = {
     "encoding",
