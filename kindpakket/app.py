@@ -99,7 +99,8 @@ def _checkpoint_when_due(session: Session) -> None:
     cfg = current_app.config
     every_entries, every_seconds = cfg["CHECKPOINT_EVERY_ENTRIES"], cfg["CHECKPOINT_EVERY_SECONDS"]
     now = datetime.now(UTC)
-    size = proofs.tree_size(session)
+    # The append noted the head it wrote: no query while the chain lock is held.
+    size = session.info.pop("ledger_size", None) or proofs.tree_size(session)
     covered = current_app.extensions.get(_COVERED) or _read_covered(session)
     if covered is not None:
         current_app.extensions[_COVERED] = covered
