@@ -36,7 +36,9 @@ _INSERT_ENTRY = (
     "INSERT INTO ledger_entries (seq, kind, created_at, prev_hash, hash, body, idempotency_key)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
-_INSERT_POSTING = "INSERT INTO ledger_postings (seq, pos, account_id, amount) VALUES (%s, %s, %s, %s)"
+_INSERT_POSTING = (
+    "INSERT INTO ledger_postings (seq, pos, account_id, amount) VALUES (%s, %s, %s, %s)"
+)
 _INSERT_NODE = "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (%s, %s, %s)"
 _UPDATE_BALANCES = (
     "UPDATE ledger_balances AS b SET balance = v.bal, last_seq = v.last"

@@ -344,7 +344,9 @@ class _Batch:
             if completed:
                 node_rows.extend(completed)
             after = {a: balances[a] for a, _ in postings}
-            results.append(Appended(seq, digest, kind, timestamp, postings, meta, key, False, after))
+            results.append(
+                Appended(seq, digest, kind, timestamp, postings, meta, key, False, after)
+            )
             prev = digest
         self.seq, self.prev, self.frontier = seq, prev, frontier
         return results
@@ -585,9 +587,9 @@ __all__ = [
     "head",
     "insert_rows",
     "insert_table_rows",
-    "open_account",
     "on_lock_hold",
     "on_lock_wait",
+    "open_account",
     "open_accounts",
     "stored_entries",
     "verify",
