@@ -1,14 +1,19 @@
-"""Payments per second end to end over HTTP on gunicorn, beside /healthz in the same run.
+"""Payments per second end to end over HTTP on gunicorn, beside a plain payment app.
 
-    python -m bench.bench_payments [--clients 16] [--count 2000] [--seconds 30] [--no-pg]
+    python -m bench.bench_payments [--clients 16,64] [--count 2000] [--seconds 20] [--no-pg]
     python -m bench.bench_payments --in-process [--count 300]   # ms and SQL statements each
 
 For each engine (SQLite, then PostgreSQL when reachable): a fresh migrated database with one
 fund, 200 funded vouchers and an approved shop; gunicorn (gthread) on 127.0.0.1 serving the
 real app; the cashier logs in once over HTTP (CSRF on); distinct signed tokens are made up
-front. Then 16 client threads with keep-alive connections (http.client) first hit /healthz,
-then POST /api/v1/merchant/redemptions, each phase bounded by a count and a time. Printed:
-requests per second, p50 and p99 latency, and the payment/healthz ratio. Loopback only.
+front. The baseline, ``bench/plain_app.py`` (same token check, same durability, a balance
+column under a row lock, no ledger), runs on a second gunicorn with the same settings, in
+the same database. For 16 and then 64 client threads with keep-alive connections
+(http.client), the plain app and then Kindpakket take payments, each phase bounded by a
+count and a time. Printed: payments per second, p50 and p99 latency, the ratio to the plain
+app, the chain-lock hold time per payment (from /metrics), the time from starting gunicorn
+to its first answer; then every answered payment is checked against its ledger entry (seq,
+hash, receipt number) and the ledger is verified. Loopback only.
 """
 
 from __future__ import annotations
@@ -121,9 +126,12 @@ def gunicorn(
     }
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--workers", str(workers)]
-    command += ["--threads", str(threads), "--log-level", "warning", app]
+    # --preload: the app is built once before the workers fork (create_app opens no
+    # connection), so a restarted server answers in about one create_app, not one per worker.
+    command += ["--threads", str(threads), "--preload", "--log-level", "warning", app]
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env)
+    log = (instance / f"gunicorn-{port}.log").open("w")  # the JSON request log, off screen
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -141,6 +149,7 @@ def gunicorn(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        log.close()
 
 
 METRICS_TOKEN = "bench-metrics-token"

@@ -282,6 +282,10 @@ def _append(
                 row = conn.exec_driver_sql(driver_sql(conn, extra[0]), extra[1]).first()
         session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
         session.info["ledger_size"] = batch.seq  # the tree size after this unit of work
+        info = session.info  # how many this unit of work appended (bulk loads roll up reports)
+        info["ledger_appended_entries"] = info.get("ledger_appended_entries", 0) + len(
+            batch.entry_rows
+        )
     return results, row
 
 
