@@ -1,14 +1,19 @@
-"""Payments per second end to end over HTTP on gunicorn, beside /healthz in the same run.
+"""Payments per second end to end over HTTP on gunicorn, beside a plain payment app.
 
-    python -m bench.bench_payments [--clients 16] [--count 2000] [--seconds 30] [--no-pg]
+    python -m bench.bench_payments [--clients 16,64] [--count 2000] [--seconds 20] [--no-pg]
     python -m bench.bench_payments --in-process [--count 300]   # ms and SQL statements each
 
 For each engine (SQLite, then PostgreSQL when reachable): a fresh migrated database with one
 fund, 200 funded vouchers and an approved shop; gunicorn (gthread) on 127.0.0.1 serving the
 real app; the cashier logs in once over HTTP (CSRF on); distinct signed tokens are made up
-front. Then 16 client threads with keep-alive connections (http.client) first hit /healthz,
-then POST /api/v1/merchant/redemptions, each phase bounded by a count and a time. Printed:
-requests per second, p50 and p99 latency, and the payment/healthz ratio. Loopback only.
+front. The baseline, ``bench/plain_app.py`` (same token check, same durability, a balance
+column under a row lock, no ledger), runs on a second gunicorn with the same settings, in
+the same database. For 16 and then 64 client threads with keep-alive connections
+(http.client), the plain app and then Kindpakket take payments, each phase bounded by a
+count and a time. Printed: payments per second, p50 and p99 latency, the ratio to the plain
+app, the chain-lock hold time per payment (from /metrics), the time from starting gunicorn
+to its first answer; then every answered payment is checked against its ledger entry (seq,
+hash, receipt number) and the ledger is verified. Loopback only.
 """
 
 from __future__ import annotations
@@ -100,35 +105,33 @@ def _tokens(key_dir: Path, vouchers: list[int], count: int) -> list[str]:
 
 
 @contextmanager
-def gunicorn(url: str, instance: Path, workers: int, threads: int) -> Iterator[int]:
-    """Run the app on gunicorn (gthread) on 127.0.0.1; yield the port."""
+def gunicorn(
+    url: str, instance: Path, workers: int, threads: int, app: str = "kindpakket:create_app()"
+) -> Iterator[int]:
+    """Run ``app`` on gunicorn (gthread) on 127.0.0.1; yield the port.
+
+    Kindpakket gets a metrics token and a multiprocess metrics directory, so the chain-lock
+    hold times of every worker can be read from /metrics.
+    """
     port = _free_port()
+    metrics = instance / f"metrics-{port}"
+    metrics.mkdir()
     env = {
         **os.environ,
         "KINDPAKKET_DATABASE_URL": url,
         "KINDPAKKET_INSTANCE_DIR": str(instance),
         "KINDPAKKET_SECRET_KEY": "bench-secret",
+        "KINDPAKKET_METRICS_TOKEN": METRICS_TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "kindpakket:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    command += ["--worker-class", "gthread", "--workers", str(workers)]
+    # --preload: the app is built once before the workers fork (create_app opens no
+    # connection), so a restarted server answers in about one create_app, not one per worker.
+    command += ["--threads", str(threads), "--preload", "--log-level", "warning", app]
+    started = time.perf_counter()
+    log = (instance / f"gunicorn-{port}.log").open("w")  # the JSON request log, off screen
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -138,13 +141,43 @@ def gunicorn(url: str, instance: Path, workers: int, threads: int) -> Iterator[i
                 if conn.getresponse().status == 200:
                     break
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.05)
         else:
             raise RuntimeError("gunicorn did not start")
+        STARTUP[app] = time.perf_counter() - started
         yield port
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        log.close()
+
+
+METRICS_TOKEN = "bench-metrics-token"
+STARTUP: dict[str, float] = {}  # seconds from starting gunicorn to the first healthz answer
+_HOLD = re.compile(r'kindpakket_chain_lock_hold_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)')
+
+
+def _hold_buckets(port: int) -> dict[float, float]:
+    """Return the cumulative chain-lock hold histogram of all workers (le -> count)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    body = conn.getresponse().read().decode()
+    out: dict[float, float] = {}
+    for le, count in _HOLD.findall(body):
+        out[float(le)] = out.get(float(le), 0) + float(count)
+    return out
+
+
+def _hold_pct(before: dict[float, float], after: dict[float, float], p: float) -> float:
+    """Return the p-th percentile (ms, bucket upper bound) of the holds between two scrapes."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return float("nan")
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= p / 100 * counts[-1]:
+            return 1000 * bound
+    return float("inf")
 
 
 def _login(port: int, email: str) -> tuple[str, str]:
@@ -221,78 +254,134 @@ def _load(
     return Phase(len(latencies), time.perf_counter() - start, latencies, failures[0])
 
 
-def run(kind: str, clients: int, count: int, seconds: float, workers: int, threads: int) -> None:
-    """Benchmark one engine."""
+def run(
+    kind: str, clients: list[int], count: int, seconds: float, workers: int, threads: int
+) -> None:
+    """Benchmark one engine: Kindpakket beside the plain app, same server, same client."""
+    from bench import plain_app
+
     with fresh_database(kind, name="kp_bench_pay") as engine, tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
         url = engine.url.render_as_string(hide_password=False)
         seeded = _seed(engine, instance / "keys")
-        texts = _tokens(instance / "keys", seeded["vouchers"], count)  # type: ignore[arg-type]
-        with gunicorn(url, instance, workers, threads) as port:
+        vouchers: list[int] = seeded["vouchers"]  # type: ignore[assignment]
+        plain_app.create_tables(engine, vouchers, 30_000)
+        phases = len(clients)
+        texts = _tokens(instance / "keys", vouchers, 2 * phases * count)  # all distinct
+        product_url, plain_url = "/api/v1/merchant/redemptions", "/pay"
+        results: dict[tuple[str, int], tuple[Phase, float, float]] = {}
+        with (
+            gunicorn(url, instance, workers, threads) as port,
+            gunicorn(url, instance, workers, threads, "bench.plain_app:create_app()") as plain,
+        ):
             cookie, csrf = _login(port, str(seeded["cashier"]))
+            plain_cookie = _plain_login(plain)
+            used = [0]
 
-            def health(conn: http.client.HTTPConnection, i: int) -> bool:
-                conn.request("GET", "/healthz")
-                r = conn.getresponse()
-                r.read()
-                return r.status == 200
+            def payer(path: str, cookie: str, csrf: str, offset: int) -> Callable[..., bool]:
+                def pay(conn: http.client.HTTPConnection, i: int) -> bool:
+                    body = json.dumps(
+                        {
+                            "token": texts[offset + i],
+                            "amount_cents": AMOUNT,
+                            "idempotency_key": uuid.uuid4().hex,
+                        }
+                    )
+                    headers = {"Content-Type": "application/json", "Cookie": cookie}
+                    headers |= {"X-CSRFToken": csrf, "Accept": "application/json"}
+                    conn.request("POST", path, body=body, headers=headers)
+                    r = conn.getresponse()
+                    r.read()
+                    return r.status == 201
 
-            def payment(conn: http.client.HTTPConnection, i: int) -> bool:
-                body = json.dumps(
-                    {"token": texts[i], "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
+                return pay
+
+            for n in clients:
+                for app, p, path, ck, cs in (
+                    ("plain", plain, plain_url, plain_cookie, ""),
+                    ("kindpakket", port, product_url, cookie, csrf),
+                ):
+                    before = _hold_buckets(port)
+                    done = _load(p, n, count, seconds, payer(path, ck, cs, used[0]))
+                    used[0] += count
+                    after = _hold_buckets(port)
+                    results[(app, n)] = (
+                        done,
+                        _hold_pct(before, after, 50),
+                        _hold_pct(before, after, 99),
+                    )
+        print(f"\n{kind}: gunicorn gthread {workers}x{threads}, keep-alive clients")
+        startup = ", ".join(f"{a.split(':')[0]} {s:.1f} s" for a, s in STARTUP.items())
+        row("start to first answer", startup, "aim <= 5 s")
+        for n in clients:
+            plain_phase = results[("plain", n)][0]
+            paid, hold50, hold99 = results[("kindpakket", n)]
+            for label, phase in (
+                (f"plain app, {n} clients", plain_phase),
+                (f"kindpakket, {n} clients", paid),
+            ):
+                row(
+                    label,
+                    f"{phase.rate:8.1f} pay/s",
+                    f"p50 {phase.pct(50):6.1f} ms  p99 {phase.pct(99):6.1f} ms  "
+                    f"n={phase.done} failed={phase.failures}",
                 )
-                conn.request(
-                    "POST",
-                    "/api/v1/merchant/redemptions",
-                    body=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        "Cookie": cookie,
-                        "X-CSRFToken": csrf,
-                        "Accept": "application/json",
-                    },
-                )
-                r = conn.getresponse()
-                r.read()
-                return r.status == 201
-
-            _load(port, clients, min(200, count), seconds, health)  # warm up
-            base = _load(port, clients, count, seconds, health)
-            paid = _load(port, clients, count, seconds, payment)
-        print(f"\n{kind}: gunicorn gthread {workers}x{threads}, {clients} clients, keep-alive")
-        for label, phase in (("GET /healthz", base), ("POST redemptions", paid)):
+            ratio = paid.rate / plain_phase.rate if plain_phase.rate else 0
+            p99_aim = 150 if n <= 16 else 1.5 * plain_phase.pct(99)
+            met = ratio >= 0.9 and paid.pct(99) <= p99_aim
             row(
-                label,
-                f"{phase.rate:8.1f} req/s",
-                f"p50 {phase.pct(50):6.1f} ms  p99 {phase.pct(99):6.1f} ms  "
-                f"n={phase.done} failed={phase.failures}",
+                f"kindpakket / plain, {n} clients",
+                f"{100 * ratio:8.1f} %",
+                f"aim >= 90 %, p99 <= {p99_aim:.0f} ms: " + ("met" if met else "NOT met"),
             )
-        ratio = paid.rate / base.rate if base.rate else 0
-        row(
-            "payments / healthz",
-            f"{100 * ratio:8.1f} %",
-            "aim >= 35 %, p99 <= 100 ms: "
-            + ("met" if ratio >= 0.35 and paid.pct(99) <= 100 else "NOT met"),
-        )
-        if paid.failures:
-            print("  (failed payments: see the server log above)")
-        _check_ledger(engine, paid.done - paid.failures)
+            row(
+                f"chain lock held per payment, {n} clients",
+                f"p50 <= {hold50:.1f} ms",
+                f"p99 <= {hold99:.1f} ms",
+            )
+        if len(clients) > 1:
+            lo, hi = results[("kindpakket", clients[0])][0], results[("kindpakket", clients[-1])][0]
+            row(
+                f"kindpakket {clients[-1]} / {clients[0]} clients",
+                f"{100 * hi.rate / lo.rate:8.1f} %",
+                "aim: does not fall (>= 100 %, within noise)",
+            )
+        good = sum(r[0].done - r[0].failures for (a, _), r in results.items() if a == "kindpakket")
+        plain_good = sum(r[0].done - r[0].failures for (a, _), r in results.items() if a == "plain")
+        _check_ledger(engine, good, plain_good)
 
 
-def _check_ledger(engine: Engine, expected: int) -> None:
-    from sqlalchemy import func, select
+def _plain_login(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/login")
+    r = conn.getresponse()
+    r.read()
+    return _cookie(r.getheader("Set-Cookie"))
+
+
+def _check_ledger(engine: Engine, expected: int, plain: int) -> None:
+    """Check every answered payment against the ledger: entry, hash and receipt."""
+    from sqlalchemy import text
 
     from ledger import store
-    from merchant.models import Redemption
 
     with Session(engine) as s:
-        count = s.scalar(select(func.count()).select_from(Redemption))
+        rows = s.execute(
+            text(
+                "SELECT r.ledger_seq, r.entry_hash, r.receipt_number, e.hash, e.kind"
+                " FROM redemptions r LEFT JOIN ledger_entries e ON e.seq = r.ledger_seq"
+            )
+        ).all()
+        bad = [r for r in rows if r[3] != r[1] or r[4] != "redemption" or r[2] != f"B-{r[0]:06d}"]
         ok = store.verify(s).ok
+        stored_plain = s.execute(text("SELECT count(*) FROM plain_payments")).scalar_one()
     row(
-        "redemptions stored / ledger verifies",
-        f"{count} / {ok}",
-        "matches" if count == expected else f"expected {expected}",
+        "payments answered 201 / redemptions / in ledger",
+        f"{expected} / {len(rows)} / {len(rows) - len(bad)}",
+        ("matches" if expected == len(rows) and not bad else "MISMATCH")
+        + f"; ledger verifies: {ok}",
     )
+    row("plain app: answered 201 / stored", f"{plain} / {stored_plain}")
 
 
 def in_process(kind: str, count: int) -> None:
@@ -349,9 +438,9 @@ def in_process(kind: str, count: int) -> None:
 def main() -> None:
     """Parse arguments and run the benchmark on each engine."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--count", type=int, default=3000, help="requests per phase (bound)")
-    parser.add_argument("--seconds", type=float, default=30, help="time per phase (bound)")
+    parser.add_argument("--clients", default="16,64", help="client counts, comma-separated")
+    parser.add_argument("--count", type=int, default=2000, help="requests per phase (bound)")
+    parser.add_argument("--seconds", type=float, default=20, help="time per phase (bound)")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument(
@@ -366,7 +455,8 @@ def main() -> None:
             in_process(kind, min(args.count, 1000))
             continue
         workers = args.sqlite_workers if kind == "sqlite" and args.sqlite_workers else args.workers
-        run(kind, args.clients, args.count, args.seconds, workers, args.threads)
+        clients = [int(c) for c in str(args.clients).split(",")]
+        run(kind, clients, args.count, args.seconds, workers, args.threads)
 
 
 if __name__ == "__main__":

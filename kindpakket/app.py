@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     health.init_app(app)
     metrics.init_app(app)
+    db.before_commit(_roll_up_bulk)
     db.before_commit(_checkpoint_when_due)
 
     @app.get("/")
@@ -81,6 +82,19 @@ def _register_blueprints(app: Flask) -> None:
 
 
 _COVERED = "kindpakket_checkpoint_covered"
+BULK_ROLLUP_ENTRIES = 1_000  # a unit of work appending this many refreshes the report rollup
+
+
+def _roll_up_bulk(session: Session) -> None:
+    """Refresh the report rollup in a unit of work that made a bulk load (import, issuance).
+
+    So the first report after it does not sum the whole load from the ledger. Payments
+    append one entry and skip this: their chain lock is not lengthened.
+    """
+    from admin import rollup
+
+    if session.info.pop("ledger_appended_entries", 0) >= BULK_ROLLUP_ENTRIES:
+        rollup.refresh(session)
 
 
 def _checkpoint_when_due(session: Session) -> None:
@@ -99,7 +113,8 @@ def _checkpoint_when_due(session: Session) -> None:
     cfg = current_app.config
     every_entries, every_seconds = cfg["CHECKPOINT_EVERY_ENTRIES"], cfg["CHECKPOINT_EVERY_SECONDS"]
     now = datetime.now(UTC)
-    size = proofs.tree_size(session)
+    # The append noted the head it wrote: no query while the chain lock is held.
+    size = session.info.pop("ledger_size", None) or proofs.tree_size(session)
     covered = current_app.extensions.get(_COVERED) or _read_covered(session)
     if covered is not None:
         current_app.extensions[_COVERED] = covered

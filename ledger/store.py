@@ -18,11 +18,18 @@ from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from ledger import merkle
-from ledger.bulk import bind_value, driver_sql, insert_rows, insert_table_rows, select_in
+from ledger import merkle, pipeline
+from ledger.bulk import (
+    COPY_MIN_ROWS,
+    bind_value,
+    driver_sql,
+    insert_rows,
+    insert_table_rows,
+    select_in,
+)
 from ledger.encoding import (
     ACCOUNT_RE,
     KIND_RE,
@@ -75,7 +82,9 @@ class NewEntry:
 
     kind: str
     postings: Sequence[tuple[str, int]]
-    meta: dict[str, Any] = field(default_factory=dict)
+    # JSON-safe metadata, or a function of the entry's seq that returns it (a receipt
+    # numbered after its entry), called under the chain lock.
+    meta: dict[str, Any] | Callable[[int], dict[str, Any]] = field(default_factory=dict)
     idempotency_key: str | None = None
 
 
@@ -91,6 +100,13 @@ class Appended:
     meta: dict[str, Any]
     idempotency_key: str | None
     replayed: bool = False
+    # The balances of this entry's accounts right after it (None for a replay).
+    balances: dict[str, int] | None = field(default=None, compare=False)
+
+
+# A statement written in the same round trip as the entries, after them: driver SQL with
+# "?" markers (fixed text) and a function of the appended entries that returns its values.
+Along = tuple[str, Callable[[list["Appended"]], tuple[Any, ...]]]
 
 
 def open_account(session: Session, name: str, *, non_negative: bool = False) -> int:
@@ -186,6 +202,24 @@ def append(
     return append_many(session, [NewEntry(kind, postings, meta or {}, idempotency_key)], at=at)[0]
 
 
+def append_with(session: Session, spec: NewEntry, along: Along) -> tuple[Appended, Any]:
+    """Append one entry and write the caller's row that refers to it, in the same round trip.
+
+    The row (e.g. a redemption carrying the entry's seq and hash) is written last, so the
+    chain lock is held for as few round trips as possible.
+
+    Args:
+        session: the current transaction.
+        spec: the entry.
+        along: ``(sql, values(appended entries))``; its first result row is returned.
+
+    Returns:
+        The appended entry and the statement's first row (None without RETURNING).
+    """
+    done, row = _append(session, [spec], None, along)
+    return done[0], row
+
+
 def append_many(
     session: Session, specs: Sequence[NewEntry], *, at: datetime | None = None
 ) -> list[Appended]:
@@ -205,25 +239,60 @@ def append_many(
     """
     if not specs:
         return []
+    return _append(session, specs, at, None)[0]
+
+
+def _append(
+    session: Session, specs: Sequence[NewEntry], at: datetime | None, along: Along | None
+) -> tuple[list[Appended], Any]:
     prepared = [_validate(s) for s in specs]
     conn = session.connection()
-    head = _lock_head(conn)
-    replays = _find_replays(conn, prepared)
     names = sorted({p.account for s in prepared for p in s[1]})
-    accounts = _load_accounts(conn, names)
-    missing = [n for n in names if n not in accounts]
-    if missing:
-        raise UnknownAccount(f"account {missing[0]} was never opened", account=missing[0])
     timestamp = format_timestamp(at or datetime.now(UTC))
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    piped = conn.dialect.name == "postgresql" and len(prepared) < COPY_MIN_ROWS
+    if piped:  # account ids first, outside the lock; then two round trips under it
+        ids = pipeline.account_ids(conn, names)
+        _check_opened(names, ids)
+        keys = [p[3] for p in prepared if p[3] is not None]
+        started = time.perf_counter()
+        head, amounts, found = pipeline.lock(conn, [i for i, _ in ids.values()], keys)
+        _locked(session, started)
+        accounts = {n: (i, amounts[i], nonneg) for n, (i, nonneg) in ids.items()}
+        replays = _replays(prepared, found)
+    else:
+        started = time.perf_counter()
+        head = _lock_head(conn)
+        _locked(session, started)
+        replays = _find_replays(conn, prepared)
+        accounts = _load_accounts(conn, names)
+        _check_opened(names, accounts)
     batch = _Batch(int(head[0]), str(head[1]), merkle.decode_frontier(bytes(head[2])), accounts)
     results = batch.add_all(
         prepared, replays, timestamp, bind_value(conn, _entries.c.created_at, created)
     )
+    row = None
     if batch.entry_rows:
-        batch.write(conn)
+        extra = None if along is None else (along[0], along[1](results))
+        if piped:
+            row = pipeline.write(conn, *batch.rows(), extra)
+        else:
+            batch.write(conn)
+            if extra is not None:
+                row = conn.exec_driver_sql(driver_sql(conn, extra[0]), extra[1]).first()
         session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
-    return results
+        session.info["ledger_size"] = batch.seq  # the tree size after this unit of work
+        info = session.info  # how many this unit of work appended (bulk loads roll up reports)
+        info["ledger_appended_entries"] = info.get("ledger_appended_entries", 0) + len(
+            batch.entry_rows
+        )
+    return results, row
+
+
+def _check_opened(names: Sequence[str], accounts: dict[str, Any]) -> None:
+    missing = [n for n in names if n not in accounts]
+    if missing:
+        raise UnknownAccount(f"account {missing[0]} was never opened", account=missing[0])
 
 
 class _Batch:
@@ -260,6 +329,8 @@ class _Batch:
             if replay is not None:
                 results.append(replay)
                 continue
+            if callable(meta):
+                meta = _checked_meta(meta(seq + 1))
             for account, amount in postings:
                 new = balances[account] + amount
                 if new < 0 and accounts[account][2]:
@@ -276,23 +347,29 @@ class _Batch:
             frontier, completed = frontier_append(frontier, seq - 1, leaf_hash(raw))
             if completed:
                 node_rows.extend(completed)
-            results.append(Appended(seq, digest, kind, timestamp, postings, meta, key))
+            after = {a: balances[a] for a, _ in postings}
+            results.append(
+                Appended(seq, digest, kind, timestamp, postings, meta, key, False, after)
+            )
             prev = digest
         self.seq, self.prev, self.frontier = seq, prev, frontier
         return results
 
+    def rows(self) -> tuple[list[Any], list[Any], list[Any], list[Any], tuple[Any, ...]]:
+        """Return entry, posting, node, balance rows and the new head, ready to write."""
+        balances = [(self.accounts[n][0], self.balances[n], s) for n, s in self.touched.items()]
+        head = (self.seq, self.prev, merkle.encode_frontier(self.frontier))
+        return self.entry_rows, self.posting_rows, self.node_rows, balances, head
+
     def write(self, conn: Connection) -> None:
         """Insert entries, postings and tree nodes; update balances and the chain head."""
-        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, self.entry_rows)
-        insert_rows(conn, "ledger_postings", _POSTING_COLUMNS, self.posting_rows)
-        if self.node_rows:
-            insert_rows(conn, "ledger_tree_nodes", ("level", "idx", "hash"), self.node_rows)
-        _update_balances(
-            conn,
-            [(self.accounts[n][0], self.balances[n], last) for n, last in self.touched.items()],
-        )
-        params = (self.seq, self.prev, merkle.encode_frontier(self.frontier))
-        conn.exec_driver_sql(driver_sql(conn, _UPDATE_HEAD_SQL), params)
+        entries, postings, nodes, balances, head = self.rows()
+        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, entries)
+        insert_rows(conn, "ledger_postings", _POSTING_COLUMNS, postings)
+        if nodes:
+            insert_rows(conn, "ledger_tree_nodes", ("level", "idx", "hash"), nodes)
+        _update_balances(conn, balances)
+        conn.exec_driver_sql(driver_sql(conn, _UPDATE_HEAD_SQL), head)
 
 
 def get_entry(session: Session, seq: int) -> Appended | None:
@@ -344,7 +421,7 @@ def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None
 # --- internals -----------------------------------------------------------------------------
 
 
-_Prepared = tuple[str, tuple[Posting, ...], dict[str, Any], str | None]
+_Prepared = tuple[str, tuple[Posting, ...], Any, str | None]  # meta: a dict or a function
 _KINDS_OK: set[str] = set()  # kinds that passed KIND_RE, so repeats skip the regex
 
 
@@ -374,14 +451,19 @@ def _validate(spec: NewEntry) -> _Prepared:
         total += amount
     if total != 0:
         raise InvalidEntry(f"postings sum to {total}, not 0")
-    try:
-        check_value(spec.meta)
-    except ValueError as exc:
-        raise InvalidEntry(str(exc)) from None
+    meta = spec.meta if callable(spec.meta) else _checked_meta(dict(spec.meta))
     key = spec.idempotency_key
     if key is not None and not (1 <= len(key) <= 160):
         raise InvalidEntry("idempotency key must be 1 to 160 characters")
-    return kind, tuple(postings), dict(spec.meta), key
+    return kind, tuple(postings), meta, key
+
+
+def _checked_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    try:
+        check_value(meta)
+    except ValueError as exc:
+        raise InvalidEntry(str(exc)) from None
+    return meta
 
 
 _lock_wait_hooks: list[Callable[[float], None]] = []
@@ -397,18 +479,56 @@ def on_lock_wait(hook: Callable[[float], None]) -> None:
         _lock_wait_hooks.append(hook)
 
 
+_lock_hold_hooks: list[Callable[[float], None]] = []
+
+
+def on_lock_hold(hook: Callable[[float], None]) -> None:
+    """Call ``hook(seconds)`` with how long each unit of work that appended held the chain lock.
+
+    PostgreSQL: from the head row lock to the end of the commit. SQLite: from the start of
+    the write transaction (``BEGIN IMMEDIATE`` takes the database's one write lock) to the
+    end of the commit.
+
+    Args:
+        hook: a quick function (metrics); it must not raise or touch the database.
+    """
+    if not _lock_hold_hooks:
+        event.listen(Session, "after_begin", _began)
+        event.listen(Session, "after_commit", _released)
+        event.listen(Session, "after_rollback", _released)
+    if hook not in _lock_hold_hooks:
+        _lock_hold_hooks.append(hook)
+
+
+def _began(session: Session, _transaction: Any, connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        session.info["ledger_began"] = time.perf_counter()
+
+
+def _locked(session: Session, started: float) -> None:
+    """Note that this unit of work holds the chain lock now (it waited since ``started``)."""
+    now = time.perf_counter()
+    for hook in _lock_wait_hooks:
+        hook(now - started)
+    if _lock_hold_hooks and "ledger_locked_at" not in session.info:
+        session.info["ledger_locked_at"] = session.info.get("ledger_began", now)
+
+
+def _released(session: Session) -> None:
+    began = session.info.pop("ledger_locked_at", None)
+    session.info.pop("ledger_began", None)
+    if began is not None:
+        held = time.perf_counter() - began
+        for hook in _lock_hold_hooks:
+            hook(held)
+
+
 def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
-    started = time.perf_counter()
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        row = conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
-    else:
-        row = conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
-    waited = time.perf_counter() - started
-    for hook in _lock_wait_hooks:
-        hook(waited)
-    return row
+        return conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
+    return conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
 
 
 def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
@@ -417,9 +537,16 @@ def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended 
         return [None] * len(prepared)
     if len(set(keys)) != len(keys):
         raise InvalidEntry("the same idempotency key twice in one batch")
+    return _replays(prepared, select_in(conn, _ENTRIES_BY_KEY, keys))
+
+
+def _replays(prepared: list[_Prepared], rows: Sequence[Any]) -> list[Appended | None]:
+    """Match ``(key, seq, hash, body)`` rows of stored entries to the specs with those keys."""
+    keys = [p[3] for p in prepared if p[3] is not None]
+    if len(set(keys)) != len(keys):
+        raise InvalidEntry("the same idempotency key twice in one batch")
     found: dict[str, tuple[int, str, bytes]] = {
-        str(r[0]): (int(r[1]), str(r[2]), bytes(r[3]))
-        for r in select_in(conn, _ENTRIES_BY_KEY, keys)
+        str(r[0]): (int(r[1]), str(r[2]), bytes(r[3])) for r in rows
     }
     if not found:
         return [None] * len(prepared)
@@ -430,6 +557,8 @@ def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended 
             continue
         seq, digest, body = found[key]
         b = decode(body)
+        if callable(meta):
+            meta = meta(seq)
         if content_key(b.kind, b.postings, b.meta) != content_key(kind, postings, meta):
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was used for a different entry ({seq})", seq=seq
@@ -455,12 +584,15 @@ __all__ = [
     "UnknownAccount",
     "append",
     "append_many",
+    "append_with",
     "balance",
     "balances",
     "get_entry",
     "head",
     "insert_rows",
     "insert_table_rows",
+    "on_lock_hold",
+    "on_lock_wait",
     "open_account",
     "open_accounts",
     "stored_entries",

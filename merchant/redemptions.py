@@ -24,6 +24,7 @@ from kindpakket.keys import Keyring
 from kindpakket.money import MAX_CENTS, format_euro
 from kindpakket.time import local_day
 from ledger import store
+from ledger.bulk import bind_value
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import HEAD, LedgerAccount, LedgerPosting
 from merchant.models import (
@@ -178,15 +179,17 @@ def _redeem(
             return _replay(session, first, amount)
         raise
     state["voucher_id"] = voucher_id
+    # The voucher's row lock orders the payments of one voucher, and a twin of this request
+    # (same token, so same voucher) queues on it: the check below sees the twin's payment.
+    # The chain lock is taken only by the append, the last statement before the commit.
     scene = _lock(session, voucher_id, cashier.shop_id)
-    seq = _next_seq(session)  # every payment queues here, so the check below sees all others
     if (first := _seen(session, cashier.shop_id, key, nonce, voucher_id)) is not None:
         return _replay(session, first, amount)  # a twin of this request paid while we waited
     _check_voucher(scene)
     _check_fund(scene, now)
     _check_shop(scene)
     _check_amount(amount)
-    return _book(session, scene, cashier, nonce, key, amount, now, seq)
+    return _book(session, scene, cashier, nonce, key, amount, now)
 
 
 class Scene(NamedTuple):
@@ -288,7 +291,25 @@ _SEEN = select(_REDEMPTIONS).where(
     )
 )
 _HEAD_FOR_UPDATE = select(HEAD.c.seq).where(HEAD.c.id == 1).with_for_update()
-_INSERT = _REDEMPTIONS.insert().returning(_REDEMPTIONS.c.id)
+_COLUMNS = (
+    "shop_id",
+    "fund_id",
+    "voucher_id",
+    "cashier_id",
+    "amount_cents",
+    "refunded_cents",
+    "nonce",
+    "idempotency_key",
+    "receipt_number",
+    "ledger_seq",
+    "entry_hash",
+    "created_at",
+)
+# Written with the ledger entry, in the same round trip (``store.append_with``).
+_INSERT_SQL = (
+    f"INSERT INTO redemptions ({', '.join(_COLUMNS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id"
+)
 
 
 def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
@@ -388,7 +409,7 @@ def _check_amount(amount: int) -> None:
 
 
 def _next_seq(session: Session) -> int:
-    """Take the ledger's chain-head lock now and return the next entry's number."""
+    """Take the ledger's chain-head lock now and return the next entry's number (refunds)."""
     return int(session.connection().execute(_HEAD_FOR_UPDATE).scalar_one()) + 1
 
 
@@ -400,54 +421,65 @@ def _book(
     key: str,
     amount: int,
     now: datetime,
-    seq: int,
 ) -> Payment:
-    """Append the ledger entry and store the redemption.
+    """Append the ledger entry and store the redemption, both under the chain lock, last.
 
-    No savepoint: the key and the nonce were checked under the chain-head lock, which every
-    payment takes, so the UNIQUE constraints cannot fire here unless something is broken;
-    if they do, the refusal makes the shell roll the whole unit of work back.
+    The receipt is numbered after the entry (``B-`` and its seq), which is known only under
+    the chain lock: the entry's metadata is made there, and the redemption row is written
+    in the same round trip as the entry. No savepoint: the key and the nonce were checked
+    under the voucher's row lock, which a twin request shares, so the UNIQUE constraints
+    cannot fire here unless something is broken; if they do, the refusal makes the shell
+    roll the whole unit of work back.
     """
     payable = payable_account(scene.shop_id, scene.fund_id)
-    receipt = receipt_number("B", seq)
-    meta = {
-        "shop": scene.shop_id,
-        "shop_name": scene.shop_name,
-        "receipt": receipt,
-        "voucher": scene.voucher_id,
-        "fund": scene.fund_id,
-    }
-    postings = [(voucher_account(scene.voucher_id), -amount), (payable, amount)]
+    voucher = voucher_account(scene.voucher_id)
+
+    def meta(seq: int) -> dict[str, Any]:
+        return {
+            "shop": scene.shop_id,
+            "shop_name": scene.shop_name,
+            "receipt": receipt_number("B", seq),
+            "voucher": scene.voucher_id,
+            "fund": scene.fund_id,
+        }
+
+    created = now.astimezone(UTC)  # as the column reads it back on a replay
+    stored = bind_value(session.connection(), _REDEMPTIONS.c.created_at, created)
+    values: dict[str, Any] = {}
+
+    def row(done: list[store.Appended]) -> tuple[Any, ...]:
+        values.update(
+            shop_id=scene.shop_id,
+            fund_id=scene.fund_id,
+            voucher_id=scene.voucher_id,
+            cashier_id=cashier.id,
+            amount_cents=amount,
+            refunded_cents=0,
+            nonce=nonce,
+            idempotency_key=key,
+            receipt_number=receipt_number("B", done[0].seq),
+            ledger_seq=done[0].seq,
+            entry_hash=done[0].hash,
+        )
+        return (*values.values(), stored)
+
+    entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta)
     try:
         try:
-            appended = store.append(session, "redemption", postings, meta=meta)
+            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))
         except UnknownAccount:  # approval opens the payable account; older shops may lack it
             store.open_account(session, payable)
-            appended = store.append(session, "redemption", postings, meta=meta)
-        if appended.seq != seq:  # pragma: no cover - the head lock makes this impossible
-            raise RuntimeError(f"ledger moved from {seq} to {appended.seq} under the lock")
-        values = {
-            "shop_id": scene.shop_id,
-            "fund_id": scene.fund_id,
-            "voucher_id": scene.voucher_id,
-            "cashier_id": cashier.id,
-            "amount_cents": amount,
-            "refunded_cents": 0,
-            "nonce": nonce,
-            "idempotency_key": key,
-            "receipt_number": receipt,
-            "ledger_seq": appended.seq,
-            "entry_hash": appended.hash,
-            "created_at": now.astimezone(UTC),  # as the column reads it back on a replay
-        }
-        new_id = session.connection().execute(_INSERT, values).scalar_one()
+            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))
     except InsufficientBalance as exc:
         raise _insufficient(scene, exc.balance) from None
     except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
         raise refusal("token_used", voucher_id=scene.voucher_id) from None
-    voucher = voucher_account(scene.voucher_id)
-    balance = store.balance(session, voucher) if scene.show_balance_to_shop else None
-    return _payment(_Paid(id=new_id, **values), balance)
+    balance = None
+    if scene.show_balance_to_shop:
+        balance = (appended.balances or {}).get(voucher)
+        if balance is None:  # pragma: no cover - a fresh append always carries its balances
+            balance = store.balance(session, voucher)
+    return _payment(_Paid(id=int(inserted[0]), **values, created_at=created), balance)
 
 
 class _Paid(NamedTuple):
