@@ -70,7 +70,7 @@ def authenticate(
     """Return the staff member for these credentials or raise a DomainError.
 
     Wrong passwords and codes are counted on the account (see :mod:`kindpakket.logins`):
-    the caller commits even though this raises. A TOTP code is accepted once: its time
+    the errors keep that work. A TOTP code is accepted once: its time
     step is remembered and that step and earlier ones are refused afterwards.
     """
     now = now or datetime.now(UTC)
@@ -82,15 +82,26 @@ def authenticate(
     if not verify_secret(user.password_hash if user else None, password) or user is None:
         if user is not None and (locked := logins.count_failure(user, policy, now)):
             raise locked
-        raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
+        raise DomainError(
+            "bad_credentials",
+            _l("E-mail address or password is wrong."),
+            status=401,
+            keeps_work=True,
+        )
     if not user.active:
-        raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+        raise DomainError(
+            "account_disabled",
+            _l("This account has been switched off."),
+            status=403,
+            keeps_work=True,
+        )
     if user.totp_secret:
         if not totp:
             raise DomainError(
                 "totp_required",
                 _l("Enter the 6-digit code from your authenticator app."),
                 status=401,
+                keeps_work=True,  # the counted failure and the failed login's audit event
             )
         step = _totp_step(user.totp_secret, totp, now)
         if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
@@ -100,6 +111,7 @@ def authenticate(
                 "bad_totp",
                 _l("The 6-digit code is wrong, too old or already used. Wait for the next code."),
                 status=401,
+                keeps_work=True,  # the counted failure and the failed login's audit event
             )
         user.totp_last_step = step
     logins.count_success(user)

@@ -137,10 +137,9 @@ def new():  # type: ignore[no-untyped-def]
     form = FundForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             fund = _create(form)
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(_("The fund has been created."))
@@ -294,8 +293,7 @@ def import_confirm(fund_id: int):  # type: ignore[no-untyped-def]
         filename=form.filename.data or "import.csv",
         tenant_ip=_ip(),
     )
-    if not summary.imported:
-        db.discard()
+    if not summary.imported:  # refused: the import wrote nothing
         flash(_("The import was refused because the data changed. Check the file again."), "error")
         return redirect(url_for(".import_page", fund_id=fund.id))
     path.unlink(missing_ok=True)

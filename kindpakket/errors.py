@@ -1,8 +1,9 @@
 """Errors as values with fixed codes, and how the shell turns them into answers.
 
 A service raises ``DomainError(code, message)``; the shell rolls the request's work back
-and answers JSON ``{"error": {"code", "message", ...}}`` for API paths, or the HTML error
-page for pages, in the user's language. ``message`` should be a ``lazy_gettext`` string.
+(unless the error keeps its work, see :mod:`kindpakket.db`) and answers JSON
+``{"error": {"code", "message", ...}}`` for API paths, or the HTML error page for pages, in
+the user's language. ``message`` should be a ``lazy_gettext`` string.
 """
 
 from __future__ import annotations
@@ -16,14 +17,31 @@ from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
-    """A refused use case: a stable ``code``, a message for people, an HTTP status."""
+    """A refused use case: a stable ``code``, a message for people, an HTTP status.
 
-    def __init__(self, code: str, message: Any, *, status: int = 400, **details: Any) -> None:
+    ``keeps_work`` (class-wide, or per error) says the unit of work commits although this
+    error is the answer: what was done before it is the point (a counted wrong PIN, a failed
+    login's audit event). By default an error rolls its unit of work back.
+    """
+
+    keeps_work: bool = False
+
+    def __init__(
+        self,
+        code: str,
+        message: Any,
+        *,
+        status: int = 400,
+        keeps_work: bool | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.details = details
+        if keeps_work is not None:
+            self.keeps_work = keeps_work
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body of this error."""
@@ -42,7 +60,7 @@ def init_app(app: Flask) -> None:
     def _domain(err: DomainError) -> tuple[Response | str, int]:
         from kindpakket.db import db
 
-        db.discard()
+        db.note_error(err)
         if wants_json():
             return jsonify(err.to_dict()), err.status
         return render_template("error.html", code=err.code, message=err.message), err.status

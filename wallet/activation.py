@@ -117,6 +117,7 @@ def _unknown_code() -> DomainError:
         "code_unknown",
         _l("We do not know this activation code. Check the code in your letter."),
         status=401,
+        keeps_work=True,  # the audit event of the failed attempt
     )
 
 
@@ -158,6 +159,7 @@ def _locked_error(household: Household, now: datetime) -> DomainError:
         status=429,
         minutes=minutes,
         locked_until=until.isoformat(),
+        keeps_work=True,  # the counted wrong PIN and its audit event
     )
 
 
@@ -171,8 +173,8 @@ def check_pin(
 ) -> None:
     """Accept the household's PIN or raise ``pin_wrong`` / ``pin_locked`` / ``not_activated``.
 
-    A wrong PIN is counted on the household in this transaction: the caller must commit even
-    though this raises (the wallet views catch the error and answer without discarding).
+    A wrong PIN is counted on the household in this transaction; the error keeps that work
+    (``keeps_work``), so the unit of work commits although it answers with the error.
     """
     now = now or _now()
     if household.pin_hash is None:
@@ -216,6 +218,7 @@ def check_pin(
         _l("The PIN is wrong. You can try %(left)s more times.", left=left),
         status=401,
         attempts_left=left,
+        keeps_work=True,  # the counted wrong PIN and its audit event
     )
 
 
