@@ -27,7 +27,7 @@ from admin import businessdays, rollup, sepa
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
-from kindpakket.errors import DomainError
+from kindpakket.errors import DomainError, ServerFault
 from kindpakket.i18n import current_language
 from kindpakket.keys import Keyring
 from ledger import proofs, store
@@ -50,12 +50,10 @@ class Bilingual:
         return self.en if current_language() == "en" else self.nl
 
 
-def sepa_refusal(err: sepa.SepaError, status: int = 400) -> DomainError:
+def sepa_refusal(err: sepa.SepaError, kind: type[DomainError] = DomainError) -> DomainError:
     """Turn a SepaError into a DomainError with the same code."""
-    details = {k: v for k, v in err.details.items() if isinstance(v, str | int)}
-    return DomainError(
-        err.code, Bilingual(err.message_nl, err.message_en), status=status, **details
-    )
+    details: dict[str, Any] = {k: v for k, v in err.details.items() if isinstance(v, str | int)}
+    return kind(err.code, Bilingual(err.message_nl, err.message_en), **details)
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,6 @@ def _check_request(municipality: Municipality, execution_date: date, version: st
         raise DomainError(
             "no_municipality_iban",
             _l("The municipality has no IBAN to pay from. Set it up first."),
-            status=409,
         )
     if execution_date < today():
         raise DomainError(
@@ -188,7 +185,6 @@ def settle(
         raise DomainError(
             "nothing_to_pay",
             _l("There is nothing to pay for this period."),
-            status=409,
             skipped=skipped,
         )
     now = datetime.now(UTC).replace(microsecond=0)
@@ -314,7 +310,6 @@ def _change(
         raise DomainError(
             "bad_batch_state",
             _l("This batch cannot go from %(old)s to %(new)s.", old=batch.status, new=status),
-            status=409,
             state=batch.status,
         )
     before = _describe(batch)
@@ -343,7 +338,7 @@ def export_file(
 ) -> bytes:
     """Return the batch's SEPA file, validated again; a draft becomes exported."""
     if batch.status == "cancelled" or batch.xml is None:
-        raise DomainError("batch_cancelled", _l("This batch was cancelled."), status=409)
+        raise DomainError("batch_cancelled", _l("This batch was cancelled."))
     if batch.status == "draft" and batch.execution_date < today():
         raise DomainError(
             "execution_date_in_past",
@@ -353,7 +348,7 @@ def export_file(
     try:
         sepa.validate_pain001(batch.xml, batch.pain_version)
     except sepa.SepaError as err:
-        raise sepa_refusal(err, status=500) from err
+        raise sepa_refusal(err, ServerFault) from err
     if batch.status == "draft":
         _change(session, batch, "exported", allowed=("draft",), actor=actor, ip=ip)
     return bytes(batch.xml)
@@ -387,7 +382,6 @@ def cancel(
                     " when the bank rejected it or did not execute it, and give the bank's"
                     " rejection (reference or note)."
                 ),
-                status=409,
             )
         if len(rejection) > MAX_REJECTION:
             raise DomainError(

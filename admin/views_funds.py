@@ -247,7 +247,7 @@ def import_page(fund_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("admin/funds/import.html", **context)
     if auth.me().role != "administrator":
-        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+        raise DomainError("forbidden", _l("You are not allowed to do this."))
     if not form.validate_on_submit():
         return render_template("admin/funds/import.html", **context), 400
     data = form.file.data.read()
@@ -317,7 +317,7 @@ def letters(fund_id: int):  # type: ignore[no-untyped-def]
     pending = len(issuance.households_needing_letters(db.session, fund))
     if request.method == "POST":
         if auth.me().role != "administrator":
-            raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+            raise DomainError("forbidden", _l("You are not allowed to do this."))
         if form.validate_on_submit():
             households = issuance.households_needing_letters(
                 db.session, fund, all_households=form.scope.data == "all"

@@ -63,7 +63,6 @@ def locked_error(until: datetime, now: datetime) -> DomainError:
             "Too many failed logins. This account is locked; try again in %(minutes)s minutes.",
             minutes=minutes,
         ),
-        status=429,
         minutes=minutes,
         keeps_work=True,  # the counted failure and the failed login's audit event
     )

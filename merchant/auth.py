@@ -76,17 +76,11 @@ def authenticate(
         if user is not None and (locked := logins.count_failure(user, policy, now)):
             raise locked
         raise DomainError(
-            "bad_credentials",
-            _l("E-mail address or password is wrong."),
-            status=401,
-            keeps_work=True,
+            "bad_credentials", _l("E-mail address or password is wrong."), keeps_work=True
         )
     if not user.active:
         raise DomainError(
-            "account_disabled",
-            _l("This account has been switched off."),
-            status=403,
-            keeps_work=True,
+            "account_disabled", _l("This account has been switched off."), keeps_work=True
         )
     logins.count_success(user)
     return user
@@ -114,7 +108,7 @@ def current_shop_user(session: Session) -> ShopUser:
         else session.get(ShopUser, principal.user_id)
     )
     if user is None or not user.active:
-        raise DomainError("login_required", _l("Please log in first."), status=401)
+        raise DomainError("login_required", _l("Please log in first."))
     return user
 
 

@@ -143,7 +143,7 @@ def logout():  # type: ignore[no-untyped-def]
 def _check_form(form: ButtonForm | None = None) -> None:
     """Refuse a POST whose CSRF token is missing or stale."""
     if not (form or ButtonForm()).validate_on_submit():
-        raise DomainError("bad_form", _("The form has expired. Please try again."), status=400)
+        raise DomainError("bad_form", _("The form has expired. Please try again."))
 
 
 @bp.get("/")

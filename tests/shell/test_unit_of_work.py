@@ -96,3 +96,17 @@ def test_a_cli_transaction_rolls_back_a_refusal_and_keeps_work_that_says_so(app:
             with db.refusing(session) as refused:
                 raise DomainError("test_refused", "refused")
         assert refused.error is not None and _events(app, "test.cli") == 1
+
+
+def test_a_code_has_one_status_and_faults_answer_500() -> None:
+    import merchant  # noqa: F401  (registers the merchant's statuses)
+    from kindpakket.errors import ServerFault, register_statuses, status_of
+
+    assert (
+        DomainError("insufficient_balance", "x").status == 409 == status_of("insufficient_balance")
+    )
+    assert DomainError("not_registered_anywhere", "x").status == 400
+    assert ServerFault("schema_invalid", "x").status == 500
+    register_statuses({"insufficient_balance": 409})  # the same again is fine
+    with pytest.raises(ValueError, match="insufficient_balance"):
+        register_statuses({"insufficient_balance": 400})
