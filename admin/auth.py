@@ -60,7 +60,7 @@ def authenticate(
     """Return the staff member for these credentials or raise a DomainError.
 
     Wrong passwords and codes are counted on the account (see :mod:`kindpakket.logins`):
-    the caller commits even though this raises. A TOTP code is accepted once: its time
+    the errors keep that work. A TOTP code is accepted once: its time
     step is remembered and that step and earlier ones are refused afterwards.
     """
     now = now or datetime.now(UTC)
@@ -72,15 +72,19 @@ def authenticate(
     if not verify_secret(user.password_hash if user else None, password) or user is None:
         if user is not None and (locked := logins.count_failure(user, policy, now)):
             raise locked
-        raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
+        raise DomainError(
+            "bad_credentials", _l("E-mail address or password is wrong."), keeps_work=True
+        )
     if not user.active:
-        raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+        raise DomainError(
+            "account_disabled", _l("This account has been switched off."), keeps_work=True
+        )
     if user.totp_secret:
         if not totp:
             raise DomainError(
                 "totp_required",
                 _l("Enter the 6-digit code from your authenticator app."),
-                status=401,
+                keeps_work=True,
             )
         step = _totp_step(user.totp_secret, totp, now)
         if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
@@ -89,7 +93,7 @@ def authenticate(
             raise DomainError(
                 "bad_totp",
                 _l("The 6-digit code is wrong, too old or already used. Wait for the next code."),
-                status=401,
+                keeps_work=True,  # the counted failure
             )
         user.totp_last_step = step
     logins.count_success(user)
@@ -153,7 +157,7 @@ def create_user(
 def change_password(session: Session, user: AdminUser, *, current: str, new: str) -> None:
     """Set a new password after checking the current one; other logins of the user end."""
     if not verify_secret(user.password_hash, current or ""):
-        raise DomainError("bad_password", _l("Your current password is wrong."), status=403)
+        raise DomainError("bad_password", _l("Your current password is wrong."))
     check_password_strength(new, (user.email, user.name))
     user.password_hash = hash_secret(new)
     logins.end_sessions(user)
@@ -179,7 +183,7 @@ def reset_user(
         select(AdminUser).where(AdminUser.email == email.strip().lower())
     ).scalar_one_or_none()
     if user is None:
-        raise DomainError("not_found", _l("There is no staff member with this e-mail."), status=404)
+        raise DomainError("not_found", _l("There is no staff member with this e-mail."))
     changed: dict[str, Any] = {}
     if password is not None:
         check_password_strength(password, (user.email, user.name))

@@ -20,7 +20,7 @@ BATCH = 5_000  # expiry entries appended per call
 
 def _refuse_closed(fund: Fund) -> None:
     if fund.status == "closed":
-        raise DomainError("fund_closed", _l("This fund is closed."), status=409)
+        raise DomainError("fund_closed", _l("This fund is closed."))
 
 
 def close_fund(

@@ -50,13 +50,12 @@ def budget_for(fund: Fund, birth_date: date, on: date) -> int:
 def check_can_issue(session: Session, fund: Fund, cents: int) -> None:
     """Refuse issuing from a closed fund or beyond what the fund holds."""
     if fund.status != "open":
-        raise DomainError("fund_closed", _l("This fund is closed."), status=409)
+        raise DomainError("fund_closed", _l("This fund is closed."))
     available = store.balance(session, fund.account)
     if cents > available:
         raise DomainError(
             "fund_balance_too_low",
             _l("The fund does not hold enough money for this. Add a deposit first."),
-            status=409,
             available=format_euro(available),
             needed=format_euro(cents),
         )
@@ -136,11 +135,11 @@ def topup(
     ).scalar_one_or_none()
     if child is None:
         raise DomainError(
-            "unknown_child", _l("There is no child with this reference in this fund."), status=404
+            "unknown_child", _l("There is no child with this reference in this fund.")
         )
     voucher = child.voucher
     if voucher is None or voucher.status != "active":
-        raise DomainError("voucher_not_active", _l("This child has no active budget."), status=409)
+        raise DomainError("voucher_not_active", _l("This child has no active budget."))
     check_can_issue(session, fund, cents)
     entry = store.append(
         session,

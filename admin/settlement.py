@@ -25,7 +25,7 @@ from admin import businessdays, rollup, sepa, sepa_messages
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
-from kindpakket.errors import DomainError
+from kindpakket.errors import DomainError, ServerFault
 from kindpakket.iban import canonical_bic, compact_iban
 from kindpakket.keys import Keyring
 from ledger import proofs, store
@@ -38,10 +38,10 @@ MAX_REJECTION = 300
 PAYOUTS = ("payout", "payout.reversal")
 
 
-def sepa_refusal(err: sepa.SepaError, status: int = 400) -> DomainError:
+def sepa_refusal(err: sepa.SepaError, kind: type[DomainError] = DomainError) -> DomainError:
     """Turn a SepaError into a DomainError with the same code."""
-    details = {k: v for k, v in err.details.items() if isinstance(v, str | int)}
-    return DomainError(err.code, sepa_messages.message(err), status=status, **details)
+    details: dict[str, Any] = {k: v for k, v in err.details.items() if isinstance(v, str | int)}
+    return kind(err.code, sepa_messages.message(err), **details)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,6 @@ def _check_request(municipality: Municipality, execution_date: date, version: st
         raise DomainError(
             "no_municipality_iban",
             _l("The municipality has no IBAN to pay from. Set it up first."),
-            status=409,
         )
     if execution_date < today():
         raise DomainError(
@@ -174,7 +173,6 @@ def settle(
         raise DomainError(
             "nothing_to_pay",
             _l("There is nothing to pay for this period."),
-            status=409,
             skipped=skipped,
         )
     now = datetime.now(UTC).replace(microsecond=0)
@@ -300,7 +298,6 @@ def _change(
         raise DomainError(
             "bad_batch_state",
             _l("This batch cannot go from %(old)s to %(new)s.", old=batch.status, new=status),
-            status=409,
             state=batch.status,
         )
     before = _describe(batch)
@@ -329,7 +326,7 @@ def export_file(
 ) -> bytes:
     """Return the batch's SEPA file, validated again; a draft becomes exported."""
     if batch.status == "cancelled" or batch.xml is None:
-        raise DomainError("batch_cancelled", _l("This batch was cancelled."), status=409)
+        raise DomainError("batch_cancelled", _l("This batch was cancelled."))
     if batch.status == "draft" and batch.execution_date < today():
         raise DomainError(
             "execution_date_in_past",
@@ -339,7 +336,7 @@ def export_file(
     try:
         sepa.validate_pain001(batch.xml, batch.pain_version)
     except sepa.SepaError as err:
-        raise sepa_refusal(err, status=500) from err
+        raise sepa_refusal(err, ServerFault) from err
     if batch.status == "draft":
         _change(session, batch, "exported", allowed=("draft",), actor=actor, ip=ip)
     return bytes(batch.xml)
@@ -373,7 +370,6 @@ def cancel(
                     " when the bank rejected it or did not execute it, and give the bank's"
                     " rejection (reference or note)."
                 ),
-                status=409,
             )
         if len(rejection) > MAX_REJECTION:
             raise DomainError(

@@ -44,7 +44,7 @@ def find_shop(session: Session, ref: str | int) -> Shop:
     if shop is None and text.isdigit():
         shop = session.get(Shop, int(text))
     if shop is None:
-        raise DomainError("shop_not_found", _l("There is no such shop."), status=404)
+        raise DomainError("shop_not_found", _l("There is no such shop."))
     return shop
 
 

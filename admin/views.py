@@ -15,7 +15,6 @@ from admin.models import AdminUser
 from kindpakket import logins
 from kindpakket.auth import log_out_staff, require_role, safe_next
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from kindpakket.security import form_field, login_limits
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -61,7 +60,7 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     status = 200
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             user = auth.authenticate(
                 db.session,
                 form.email.data or "",
@@ -69,7 +68,7 @@ def login():  # type: ignore[no-untyped-def]
                 form.totp.data,
                 policy=logins.policy(),
             )
-        except DomainError as err:  # answered here so a counted failure is committed
+        if err := refused.error:
             error, status = err.message, (429 if err.status == 429 else 401)
             auth.record_login(db.session, form.email.data or "", err)
         else:
@@ -98,12 +97,11 @@ def password():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = db.session.get(AdminUser, auth.me().user_id)
         assert user is not None  # the loader found it for this request
-        try:
+        with db.refusing() as refused:
             auth.change_password(
                 db.session, user, current=form.current.data or "", new=form.new.data or ""
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             login_user(auth.AdminPrincipal(user))  # this browser goes on with the new epoch

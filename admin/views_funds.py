@@ -138,10 +138,9 @@ def new():  # type: ignore[no-untyped-def]
     form = FundForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             fund = _create(form)
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(_("The fund has been created."))
@@ -249,7 +248,7 @@ def import_page(fund_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("admin/funds/import.html", **context)
     if auth.me().role != "administrator":
-        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+        raise DomainError("forbidden", _l("You are not allowed to do this."))
     if not form.validate_on_submit():
         return render_template("admin/funds/import.html", **context), 400
     data = form.file.data.read()
@@ -295,8 +294,7 @@ def import_confirm(fund_id: int):  # type: ignore[no-untyped-def]
         filename=form.filename.data or "import.csv",
         tenant_ip=_ip(),
     )
-    if not summary.imported:
-        db.discard()
+    if not summary.imported:  # refused: the import wrote nothing
         flash(_("The import was refused because the data changed. Check the file again."), "error")
         return redirect(url_for(".import_page", fund_id=fund.id))
     path.unlink(missing_ok=True)
@@ -320,7 +318,7 @@ def letters(fund_id: int):  # type: ignore[no-untyped-def]
     pending = len(issuance.households_needing_letters(db.session, fund))
     if request.method == "POST":
         if auth.me().role != "administrator":
-            raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+            raise DomainError("forbidden", _l("You are not allowed to do this."))
         if form.validate_on_submit():
             households = issuance.households_needing_letters(
                 db.session, fund, all_households=form.scope.data == "all"

@@ -155,7 +155,7 @@ def export(fund_id: int):  # type: ignore[no-untyped-def]
     key = request.args.get("table") or None
     fmt = request.args.get("format", "csv")
     if (key is not None and key not in reports.TABLE_KEYS) or fmt not in ("csv", "xlsx"):
-        raise DomainError("bad_export", _l("Unknown table or format."), status=404)
+        raise DomainError("bad_export", _l("Unknown table or format."))
     report = reports.fund_report(db.session, fund, start, end)
     tables = [t for t in reports.report_tables(report) if key in (None, t.key)]
     name = f"kindpakket-{fund.id}-{key or 'rapport'}-{start.isoformat()}-{end.isoformat()}"

@@ -27,7 +27,6 @@ from admin import auth, reports, settlement
 from admin.models import SettlementBatch
 from kindpakket.auth import require_role
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.time import format_day
@@ -120,7 +119,7 @@ def index(fund_id: int):  # type: ignore[no-untyped-def]
         form.execution_date.data = settlement.execution_day(reports.today())
     error, skipped, status = None, [], 200
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             batch = settlement.settle(
                 db.session,
                 fund,
@@ -133,8 +132,7 @@ def index(fund_id: int):  # type: ignore[no-untyped-def]
             settlement.checkpoint(
                 db.session, current_app.config["KEY_DIR"], current_app.config["LEDGER_ORIGIN"]
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error, skipped, status = err, err.details.get("skipped", []), err.status
         else:
             flash(_("Batch %(id)s made: check it, then download the SEPA file.", id=batch.id))

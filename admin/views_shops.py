@@ -12,7 +12,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from admin import auth, shops
 from kindpakket.auth import require_role
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from merchant.models import Shop
 
 bp = Blueprint("admin_shops", __name__, url_prefix="/admin/shops", template_folder="templates")
@@ -71,7 +70,7 @@ def decide(shop_id: int, fund_id: int, decision: str):  # type: ignore[no-untype
     if not form.validate_on_submit():
         abort(400)
     status = {"approve": "approved", "reject": "rejected", "suspend": "suspended"}[decision]
-    try:
+    with db.refusing() as refused:
         shops.decide(
             db.session,
             shop,
@@ -81,8 +80,7 @@ def decide(shop_id: int, fund_id: int, decision: str):  # type: ignore[no-untype
             reason=form.reason.data,
             ip=request.remote_addr,
         )
-    except DomainError as err:
-        db.discard()
+    if err := refused.error:
         flash(str(err.message), "error")
     else:
         flash(_("Decision saved: %(shop)s, %(fund)s.", shop=shop.name, fund=fund.name))
@@ -100,7 +98,7 @@ def rename(shop_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("admin_shops.detail", shop_id=shop.id))
-    try:
+    with db.refusing() as refused:
         shops.rename_shop(
             db.session,
             shop,
@@ -109,8 +107,7 @@ def rename(shop_id: int):  # type: ignore[no-untyped-def]
             tenant_id=auth.me().municipality_id,
             ip=request.remote_addr,
         )
-    except DomainError as err:
-        db.discard()
+    if err := refused.error:
         flash(str(err.message), "error")
     else:
         flash(_("Legal name saved: %(name)s.", name=shop.name))

@@ -118,13 +118,13 @@ def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
             role = getattr(current_user, "role", None)
             if not current_user.is_authenticated:
                 if wants_json():
-                    raise DomainError("login_required", _l("Please log in first."), status=401)
+                    raise DomainError("login_required", _l("Please log in first."))
                 login_view = _login_views.get(roles[0])
                 if login_view:
                     return redirect(url_for(login_view, next=request.full_path))
-                raise DomainError("login_required", _l("Please log in first."), status=401)
+                raise DomainError("login_required", _l("Please log in first."))
             if role not in roles:
-                raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+                raise DomainError("forbidden", _l("You are not allowed to do this."))
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,9 +1,15 @@
 """Database engine and the unit of work: one transaction per request or CLI command.
 
-Views and services never commit; the shell commits after a successful request (status
-below 500) and rolls back otherwise. On SQLite, write transactions begin with ``BEGIN
-IMMEDIATE`` so that ledger appends are serialised before they read; read-only requests
-(GET/HEAD) begin a plain deferred transaction so they never wait for the write lock.
+Views and services never commit; the shell commits after a request answered below 500 and
+rolls back otherwise. A domain error vetoes the commit ("dooms" the unit of work, as
+warehouse's ``request.tm.doom()``) unless the error says it keeps its work
+(``DomainError.keeps_work``: a counted wrong PIN, a failed login's audit event): the error
+handler dooms for errors that reach it, ``db.refusing()`` for errors a view catches to answer
+itself, and a CLI transaction rolls back on any error but one that keeps its work.
+
+On SQLite, write transactions begin with ``BEGIN IMMEDIATE`` so that ledger appends are
+serialised before they read; read-only requests (GET/HEAD) begin a plain deferred
+transaction so they never wait for the write lock.
 
 SQLite writers of one process queue on a lock per database file (``_WriterConnection``)
 instead of in SQLite's busy handler, whose sleeps grow to 100 ms per try and starve the
@@ -26,11 +32,14 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from kindpakket.errors import DomainError
+
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for the SQLite write lock in all
 _BEGIN_POLL_MS = 1  # SQLite busy wait per BEGIN IMMEDIATE try (another process writes)
 _writer_locks: dict[str, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
+_DOOMED = "kindpakket_doomed"  # session.info key: this unit of work must not commit
 
 
 def _writer_lock(path: str) -> threading.Lock:
@@ -173,6 +182,12 @@ def read_only() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+class Refusal:
+    """What ``db.refusing()`` caught: the domain error, or None when the block succeeded."""
+
+    error: DomainError | None = None
+
+
 class Database:
     """The request-scoped session; each app keeps its own engine in ``app.extensions``."""
 
@@ -208,7 +223,7 @@ class Database:
             session: Session | None = g.pop("_kp_session", None)
             if session is not None:
                 try:
-                    if response.status_code < 500 and not g.get("_kp_rollback"):
+                    if response.status_code < 500 and not session.info.get(_DOOMED):
                         self._commit(session)
                     else:
                         session.rollback()
@@ -258,17 +273,63 @@ class Database:
         with read_only(), self.sessionmaker() as session:
             yield session
 
-    def discard(self) -> None:
-        """Roll back the current request's work even though it ends in a 2xx-4xx answer."""
-        g._kp_rollback = True
+    def doom(self, session: Session | None = None) -> None:
+        """Veto the commit of the current unit of work (or of ``session``): it rolls back."""
+        (session or self.session).info[_DOOMED] = True
+
+    def doomed(self, session: Session | None = None) -> bool:
+        """Return True when the unit of work (or ``session``) will roll back."""
+        return bool((session or self.session).info.get(_DOOMED))
+
+    def note_error(self, err: DomainError, session: Session | None = None) -> None:
+        """Doom the unit of work for ``err`` unless the error keeps its work."""
+        if not err.keeps_work:
+            self.doom(session)
+
+    @contextmanager
+    def refusing(self, session: Session | None = None) -> Iterator[Refusal]:
+        """Catch a DomainError raised in the block for a view to answer itself.
+
+        The caught error is in ``.error``; unless it keeps its work, the unit of work is
+        doomed, so what the block did before the error is rolled back although the answer
+        is below 500 (a form shown again with the error).
+        """
+        caught = Refusal()
+        try:
+            yield caught
+        except DomainError as err:
+            self.note_error(err, session)
+            caught.error = err
+
+    def start_over(self) -> None:
+        """Roll back the request's work so far and lift a veto: what follows is committed.
+
+        For an answer that records why it refused (a refused payment) after undoing the
+        attempt, in the same transaction (a second one would deadlock on SQLite's writer).
+        """
+        session = self.session
+        session.rollback()
+        session.info.pop(_DOOMED, None)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Open a session outside a request (CLI, jobs): commit on success, else roll back."""
+        """Open a session outside a request (CLI, jobs): commit on success, else roll back.
+
+        A doomed session rolls back; an error that keeps its work commits it, then goes on.
+        """
         session = self.sessionmaker()
         try:
             yield session
-            self._commit(session)
+            if session.info.get(_DOOMED):
+                session.rollback()
+            else:
+                self._commit(session)
+        except DomainError as err:
+            if err.keeps_work and not session.info.get(_DOOMED):
+                self._commit(session)
+            else:
+                session.rollback()
+            raise
         except BaseException:
             session.rollback()
             raise

@@ -56,7 +56,6 @@ def init_app(app: Flask) -> None:
         raise DomainError(
             "service_held",
             _l("The service is paused after maintenance. Please try again later."),
-            status=503,
         )
 
 

@@ -83,9 +83,9 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, check_request)
 
 
-def refuse(code: str, message: Any, status: int = 422, **details: Any) -> DomainError:
+def refuse(code: str, message: Any, **details: Any) -> DomainError:
     """Return the error for refused input."""
-    return DomainError(code, message, status=status, **details)
+    return DomainError(code, message, **details)
 
 
 def check_request() -> None:
@@ -148,13 +148,13 @@ def check_day(text: str, *, field: str = "") -> str:
 def check_json(body: bytes) -> Any:
     """Parse a JSON body within our bounds and check its strings; return the parsed value."""
     if len(body) > MAX_JSON_BYTES:
-        raise refuse("too_large", _l("The request is too large."), status=413)
+        raise refuse("too_large", _l("The request is too large."))
     if _depth(body) > MAX_JSON_DEPTH:
         raise refuse("json_too_deep", _l("The request is nested too deeply."))
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):  # malformed, bad UTF-8, or a 4300-digit number
-        raise refuse("invalid_json", _l("The request is not valid JSON."), status=400) from None
+        raise refuse("invalid_json", _l("The request is not valid JSON.")) from None
     _check_json_texts(value, "json")
     return value
 

@@ -173,7 +173,7 @@ def _accounts(data: bytes) -> frozenset[str]:
 
 def _not_found(code: str, message: Any) -> DomainError:
     """Return a 404 error with a fixed code."""
-    return DomainError(code, message, status=404)
+    return DomainError(code, message)
 
 
 def _note(stored: proofs.StoredCheckpoint | None) -> str | None:
@@ -197,7 +197,7 @@ def _proof_json(
         else:
             proof = proofs.inclusion(session, seq, size)
     except merkle.ProofError as exc:
-        raise DomainError(exc.code, _l("No proof for these numbers."), status=400) from None
+        raise DomainError(exc.code, _l("No proof for these numbers.")) from None
     return {
         "seq": seq,
         "entry_hash": proof.entry_hash,
@@ -292,5 +292,5 @@ def consistency(args: dict[str, Any]) -> dict[str, Any]:
     try:
         proof = proofs.consistency(db.session, args["old"], args["new"])
     except merkle.ProofError as exc:
-        raise DomainError(exc.code, _l("No proof for these sizes."), status=400) from None
+        raise DomainError(exc.code, _l("No proof for these sizes.")) from None
     return {"old": args["old"], "new": args["new"], "proof": [h.hex() for h in proof]}

@@ -63,8 +63,8 @@ def locked_error(until: datetime, now: datetime) -> DomainError:
             "Too many failed logins. This account is locked; try again in %(minutes)s minutes.",
             minutes=minutes,
         ),
-        status=429,
         minutes=minutes,
+        keeps_work=True,  # the counted failure and the failed login's audit event
     )
 
 
@@ -78,8 +78,8 @@ def refuse_if_locked(user: StaffRow, now: datetime) -> None:
 def count_failure(user: StaffRow, rules: LockoutPolicy, now: datetime) -> DomainError | None:
     """Count a wrong password or code; return the lockout error when this one locks.
 
-    The caller must commit although it answers with an error (the login views do: they
-    answer below 500 without discarding the unit of work).
+    The lockout error keeps its work (``keeps_work``): the count is committed although the
+    login is answered with an error; so must the caller's other refusals of a login be.
     """
     user.failed_logins = (user.failed_logins or 0) + 1
     rounds, rest = divmod(user.failed_logins, max(1, rules.max_attempts))

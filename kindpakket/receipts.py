@@ -141,7 +141,6 @@ def reader_party(
             raise DomainError(
                 "receipt_link_invalid",
                 _l("This receipt link is not valid. Ask for the link again."),
-                status=403,
             )
         return party
     if not getattr(current_user, "is_authenticated", False) or not accounts:
@@ -224,7 +223,7 @@ def receipt(seq: int) -> str:
 
     found = store.get_entry_bytes(db.session, seq)
     if found is None:
-        raise DomainError("no_entry", _l("There is no ledger entry with this number."), status=404)
+        raise DomainError("no_entry", _l("There is no ledger entry with this number."))
     entry_hash = found[0]
     given = (request.args.get("hash") or "").lower()
     expected = given if HASH_RE.match(given) else entry_hash

@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
@@ -91,7 +90,7 @@ def refund_json(made: refunds.RefundResult) -> dict[str, Any]:
 def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, int]:
     """Redeem, or record the refusal and answer it (shared by the API and the pages)."""
     cashier = auth.current_shop_user(db.session)
-    try:
+    with db.refusing() as refused:
         payment = redemptions.redeem(
             db.session,
             cashier=cashier,
@@ -102,9 +101,8 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
             keyring=app_keyring(),
             skew=int(current_app.config["TOKEN_CLOCK_SKEW_SECONDS"]),
         )
-    except DomainError as err:
-        # Undo the attempt but keep the refusal: the shell commits answers below 500.
-        db.session.rollback()
+    if err := refused.error:
+        db.start_over()  # undo the attempt, but keep the refusal recorded below
         redemptions.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
         return jsonify(err.to_dict()), err.status
     return payment_json(payment), (200 if payment.replayed else 201)

@@ -53,7 +53,7 @@ def authenticate(
     """Return the shop user for these credentials or raise a DomainError.
 
     Wrong passwords are counted on the account and lock it for a growing while (see
-    :mod:`kindpakket.logins`): the caller commits even though this raises.
+    :mod:`kindpakket.logins`): the errors keep that work.
     """
     now = now or datetime.now(UTC)
     user = session.execute(
@@ -64,9 +64,13 @@ def authenticate(
     if not verify_secret(user.password_hash if user else None, password) or user is None:
         if user is not None and (locked := logins.count_failure(user, policy, now)):
             raise locked
-        raise DomainError("bad_credentials", _l("E-mail address or password is wrong."), status=401)
+        raise DomainError(
+            "bad_credentials", _l("E-mail address or password is wrong."), keeps_work=True
+        )
     if not user.active:
-        raise DomainError("account_disabled", _l("This account has been switched off."), status=403)
+        raise DomainError(
+            "account_disabled", _l("This account has been switched off."), keeps_work=True
+        )
     logins.count_success(user)
     return user
 
@@ -86,7 +90,7 @@ def current_shop_user(session: Session) -> ShopUser:
         else session.get(ShopUser, principal.user_id)
     )
     if user is None or not user.active:
-        raise DomainError("login_required", _l("Please log in first."), status=401)
+        raise DomainError("login_required", _l("Please log in first."))
     return user
 
 

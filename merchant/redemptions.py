@@ -73,20 +73,6 @@ MESSAGES: dict[str, Any] = {
     "missing_code": _l("Scan the QR code or type the payment code."),
     "bad_idempotency_key": _l("The page sent no request key. Reload the page and try again."),
 }
-# HTTP status per refusal code not raised by the wallet.
-STATUS = {
-    "payment_code_invalid": 404,
-    "token_used": 409,
-    "voucher_blocked": 409,
-    "voucher_expired": 409,
-    "fund_closed": 409,
-    "merchant_not_approved": 403,
-    "shop_suspended": 403,
-    "category_not_allowed": 403,
-    "insufficient_balance": 409,
-    "not_a_cashier": 403,
-    "idempotency_conflict": 409,
-}
 
 
 class Refused(DomainError):
@@ -97,7 +83,7 @@ class Refused(DomainError):
 
 def refusal(code: str, *, voucher_id: int | None = None, **details: Any) -> Refused:
     """Return the refusal for ``code`` with its plain message."""
-    err = Refused(code, MESSAGES[code], status=STATUS.get(code, 400), **details)
+    err = Refused(code, MESSAGES[code], **details)
     err.voucher_id = voucher_id
     return err
 
@@ -151,7 +137,7 @@ def redeem(
         raise
     except DomainError as err:  # from the wallet's token checks: our own, plainer message
         message = MESSAGES.get(err.code, err.message)
-        raised = Refused(err.code, message, status=err.status, **err.details)
+        raised = Refused(err.code, message, **err.details)
         raised.voucher_id = state.get("voucher_id")
         raise raised from None
 
@@ -324,7 +310,7 @@ def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
         .one_or_none()
     )
     if found is None:
-        raise Refused("voucher_not_found", MESSAGES["voucher_not_found"], status=404)
+        raise Refused("voucher_not_found", MESSAGES["voucher_not_found"])
     return Scene(*found)
 
 
@@ -509,7 +495,6 @@ def _insufficient(scene: Scene, left: int) -> Refused:
             "Not enough budget for this amount: %(left)s is left. Enter a lower amount.",
             left=format_euro(left, current_language()),
         ),
-        status=409,
         balance_cents=left,
     )
     err.voucher_id = scene.voucher_id

@@ -78,9 +78,7 @@ def refund(
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if row is None or row.shop_id != shop.id:
-        raise DomainError(
-            "redemption_not_found", REFUND_MESSAGES["redemption_not_found"], status=404
-        )
+        raise DomainError("redemption_not_found", REFUND_MESSAGES["redemption_not_found"])
     key = (idempotency_key or "").strip()[:MAX_KEY] or None
     if key and (first := _refund_by_key(session, shop.id, key)) is not None:
         return _refund_replay(session, first, row, amount_cents)
@@ -90,7 +88,6 @@ def refund(
         raise DomainError(
             "refund_too_large",
             _l("You can refund at most %(left)s of this payment.", left=format_euro(left)),
-            status=409,
             refundable_cents=left,
         )
     reason = (reason or "").strip()
@@ -155,9 +152,7 @@ def _refund_by_key(session: Session, shop_id: int, key: str) -> Refund | None:
 def _refund_replay(session: Session, first: Refund, row: Redemption, amount: int) -> RefundResult:
     """Return the first answer of this key; the same key with other content is a conflict."""
     if first.redemption_id != row.id or first.amount_cents != amount:
-        raise DomainError(
-            "idempotency_conflict", REFUND_MESSAGES["idempotency_conflict"], status=409
-        )
+        raise DomainError("idempotency_conflict", REFUND_MESSAGES["idempotency_conflict"])
     refunded = session.execute(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.redemption_id == row.id, Refund.ledger_seq <= first.ledger_seq

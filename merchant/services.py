@@ -195,7 +195,7 @@ def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active:
     _require_owner(owner)
     user = session.get(ShopUser, user_id)
     if user is None or user.shop_id != owner.shop_id or user.role != "cashier":
-        raise DomainError("not_found", _l("There is no such cashier in your shop."), status=404)
+        raise DomainError("not_found", _l("There is no such cashier in your shop."))
     before = user.active
     user.active = active
     if not active:
@@ -218,7 +218,7 @@ def change_iban(
     """Change the shop's IBAN after checking the owner's password again; audited."""
     _require_owner(owner)
     if not verify_secret(owner.password_hash, password or ""):
-        raise DomainError("bad_password", _l("Your password is wrong."), status=403)
+        raise DomainError("bad_password", _l("Your password is wrong."))
     compact = normalise_iban(iban)
     shop = session.get(Shop, owner.shop_id)
     assert shop is not None  # owner rows always belong to a shop (foreign key)
@@ -240,7 +240,7 @@ def change_iban(
 def change_password(session: Session, user: ShopUser, *, current: str, new: str) -> None:
     """Set a new password after checking the current one; other logins of the user end."""
     if not verify_secret(user.password_hash, current or ""):
-        raise DomainError("bad_password", _l("Your current password is wrong."), status=403)
+        raise DomainError("bad_password", _l("Your current password is wrong."))
     _check_password(new, user.email, user.name)
     user.password_hash = hash_secret(new)
     logins.end_sessions(user)
@@ -266,4 +266,4 @@ def staff(session: Session, shop_id: int) -> list[ShopUser]:
 
 def _require_owner(user: ShopUser) -> None:
     if user.role != "owner" or not user.active:
-        raise DomainError("owner_only", _l("Only the shop owner can do this."), status=403)
+        raise DomainError("owner_only", _l("Only the shop owner can do this."))

@@ -23,7 +23,6 @@ from kindpakket import logins
 from kindpakket import time as clock
 from kindpakket.auth import log_out_staff, require_role, safe_next
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
@@ -64,10 +63,9 @@ def apply():  # type: ignore[no-untyped-def]
     error = None
     if form.validate_on_submit():
         data = {k: (form[k].data or "") for k in services.Application.__dataclass_fields__}
-        try:
+        with db.refusing() as refused:
             services.apply_shop(db.session, services.Application(**data), ip=request.remote_addr)
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(_("Thank you. The municipality checks your application; then you can log in."))
@@ -84,11 +82,11 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     status = 200
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             user = auth.authenticate(
                 db.session, form.email.data or "", form.password.data or "", policy=logins.policy()
             )
-        except DomainError as err:  # answered here so a counted failure is committed
+        if err := refused.error:
             error, status = err.message, (429 if err.status == 429 else 401)
             auth.record_login(db.session, form.email.data or "", err)
         else:
@@ -118,12 +116,11 @@ def password():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = db.session.get(ShopUser, auth.me().user_id)
         assert user is not None  # the loader found it for this request
-        try:
+        with db.refusing() as refused:
             services.change_password(
                 db.session, user, current=form.current.data or "", new=form.new.data or ""
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             login_user(auth.ShopPrincipal(user))  # this browser goes on with the new epoch
@@ -234,7 +231,7 @@ def refund(redemption_id: int):  # type: ignore[no-untyped-def]
     form = RefundForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             made = refunds.refund(
                 db.session,
                 cashier=auth.current_shop_user(db.session),
@@ -243,8 +240,7 @@ def refund(redemption_id: int):  # type: ignore[no-untyped-def]
                 reason=form.reason.data or "",
                 idempotency_key=request.form.get("idempotency_key"),
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(
@@ -267,7 +263,7 @@ def staff():  # type: ignore[no-untyped-def]
     form = StaffForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             services.add_staff(
                 db.session,
                 auth.current_shop_user(db.session),
@@ -275,8 +271,7 @@ def staff():  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 password=form.password.data or "",
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(_("Cashier added."))
@@ -309,7 +304,7 @@ def bank():  # type: ignore[no-untyped-def]
     form = IbanForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             services.change_iban(
                 db.session,
                 auth.current_shop_user(db.session),
@@ -317,8 +312,7 @@ def bank():  # type: ignore[no-untyped-def]
                 password=form.password.data or "",
                 ip=request.remote_addr,
             )
-        except DomainError as err:
-            db.discard()
+        if err := refused.error:
             error = err.message
         else:
             flash(_("The IBAN has been changed."))

@@ -116,7 +116,7 @@ def _unknown_code() -> DomainError:
     return DomainError(
         "code_unknown",
         _l("We do not know this activation code. Check the code in your letter."),
-        status=401,
+        keeps_work=True,  # the audit event of the failed attempt
     )
 
 
@@ -127,14 +127,12 @@ def check_pin_rules(pin: str, again: str | None = None) -> str:
     """Return the PIN if it is 5 to 12 digits, not trivial, and typed the same twice."""
     pin = (pin or "").strip()
     if not pin.isdigit() or not pin.isascii() or not PIN_MIN <= len(pin) <= PIN_MAX:
-        raise DomainError("pin_format", _l("A PIN has 5 to 12 digits."), status=400)
+        raise DomainError("pin_format", _l("A PIN has 5 to 12 digits."))
     steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
     if len(set(pin)) == 1 or steps in ({1}, {-1}):
-        raise DomainError(
-            "pin_too_simple", _l("This PIN is too easy to guess. Choose another."), status=400
-        )
+        raise DomainError("pin_too_simple", _l("This PIN is too easy to guess. Choose another."))
     if again is not None and pin != (again or "").strip():
-        raise DomainError("pin_mismatch", _l("The two PINs are not the same."), status=400)
+        raise DomainError("pin_mismatch", _l("The two PINs are not the same."))
     return pin
 
 
@@ -155,9 +153,9 @@ def _locked_error(household: Household, now: datetime) -> DomainError:
             "Too many wrong PINs. Try again in %(minutes)s minutes.",
             minutes=minutes,
         ),
-        status=429,
         minutes=minutes,
         locked_until=until.isoformat(),
+        keeps_work=True,  # the counted wrong PIN and its audit event
     )
 
 
@@ -171,15 +169,14 @@ def check_pin(
 ) -> None:
     """Accept the household's PIN or raise ``pin_wrong`` / ``pin_locked`` / ``not_activated``.
 
-    A wrong PIN is counted on the household in this transaction: the caller must commit even
-    though this raises (the wallet views catch the error and answer without discarding).
+    A wrong PIN is counted on the household in this transaction; the error keeps that work
+    (``keeps_work``), so the unit of work commits although it answers with the error.
     """
     now = now or _now()
     if household.pin_hash is None:
         raise DomainError(
             "not_activated",
             _l("This code has not been activated yet. Choose a PIN first."),
-            status=409,
         )
     locked_until = household.locked_until
     if locked_until is not None and now < locked_until:
@@ -214,8 +211,8 @@ def check_pin(
     raise DomainError(
         "pin_wrong",
         _l("The PIN is wrong. You can try %(left)s more times.", left=left),
-        status=401,
         attempts_left=left,
+        keeps_work=True,  # the counted wrong PIN and its audit event
     )
 
 
@@ -241,7 +238,6 @@ def activate(
         raise DomainError(
             "already_activated",
             _l("This code is already activated. Log in with the code and your PIN."),
-            status=409,
         )
     pin = check_pin_rules(pin, pin_again)
     household.pin_hash = hash_secret(pin)
@@ -331,7 +327,7 @@ def revoke_session(
     """Log one of the household's devices out (e.g. a lost phone)."""
     row = active_session(session, household.id, session_id)
     if row is None:
-        raise DomainError("session_not_found", _l("This device is not logged in."), status=404)
+        raise DomainError("session_not_found", _l("This device is not logged in."))
     row.revoked_at = _now()
     record_event(
         session,

@@ -47,9 +47,9 @@ TOKEN_MESSAGES: dict[str, Any] = {
 }
 
 
-def token_error(code: str, status: int = 400, **details: Any) -> DomainError:
+def token_error(code: str, **details: Any) -> DomainError:
     """Return the DomainError for a refused token or payment code."""
-    return DomainError(code, TOKEN_MESSAGES[code], status=status, **details)
+    return DomainError(code, TOKEN_MESSAGES[code], **details)
 
 
 def _unix(now: datetime | int | float | None) -> int:
@@ -151,7 +151,6 @@ def issue_payment(
         raise DomainError(
             "voucher_blocked",
             _l("This budget is blocked. Unblock it with your PIN first."),
-            status=409,
         )
     unix = _unix(now)
     try:
@@ -189,7 +188,7 @@ def _unused_code(session: Session) -> str:
         code = new_payment_code()
         if session.execute(select(PaymentCode.id).where(PaymentCode.code == code)).first() is None:
             return code
-    raise DomainError("payment_code_busy", _l("Please try again in a moment."), status=503)
+    raise DomainError("payment_code_busy", _l("Please try again in a moment."))
 
 
 # -- verifying (called by the merchant's redemption service) -----------------------------------
@@ -246,10 +245,10 @@ def verify_payment_token(
     """
     payload = verify_token_text(text, now=now, keyring=keyring, skew=skew)
     if nonce_used(session, payload.nonce_hex):
-        raise token_error("token_used", status=409)
+        raise token_error("token_used")
     voucher = session.get(Voucher, payload.voucher_id)
     if voucher is None:
-        raise token_error("voucher_not_found", status=404)
+        raise token_error("voucher_not_found")
     return payload, voucher
 
 
@@ -277,12 +276,12 @@ def resolve_payment_code(
         else None
     )
     if row is None:
-        raise token_error("payment_code_unknown", status=404)
+        raise token_error("payment_code_unknown")
     if _unix(now) > int(row.expires_at.timestamp()) + skew:
         raise token_error("token_expired")
     if nonce_used(session, row.nonce):
-        raise token_error("token_used", status=409)
+        raise token_error("token_used")
     voucher = session.get(Voucher, row.voucher_id)
     if voucher is None:  # pragma: no cover - foreign key
-        raise token_error("voucher_not_found", status=404)
+        raise token_error("voucher_not_found")
     return row.nonce, voucher

@@ -97,7 +97,7 @@ def household_voucher(session: Session, household: Household, voucher_id: int) -
     """Return the voucher if it belongs to this household; otherwise 404 (never reveal others)."""
     voucher = session.get(Voucher, voucher_id)
     if voucher is None or voucher.child.household_id != household.id:
-        raise DomainError("voucher_not_found", _l("This budget was not found."), status=404)
+        raise DomainError("voucher_not_found", _l("This budget was not found."))
     return voucher
 
 
@@ -171,13 +171,11 @@ def _parse_timestamp(text: str) -> datetime:
 def block_voucher(session: Session, household: Household, voucher: Voucher, *, actor: str) -> None:
     """Block a child's budget (e.g. a lost phone): no new codes, shops refuse payments."""
     if voucher.child.household_id != household.id:
-        raise DomainError("voucher_not_found", _l("This budget was not found."), status=404)
+        raise DomainError("voucher_not_found", _l("This budget was not found."))
     if voucher.status == "blocked":
         return
     if voucher.status != "active":
-        raise DomainError(
-            "voucher_not_active", _l("This budget can no longer be used."), status=409
-        )
+        raise DomainError("voucher_not_active", _l("This budget can no longer be used."))
     voucher.status = "blocked"
     record_event(
         session,
@@ -202,7 +200,7 @@ def unblock_voucher(
 ) -> None:
     """Unblock a child's budget after checking the PIN (wrong PINs count towards the lockout)."""
     if voucher.child.household_id != household.id:
-        raise DomainError("voucher_not_found", _l("This budget was not found."), status=404)
+        raise DomainError("voucher_not_found", _l("This budget was not found."))
     check_pin(session, household, pin, now=now, policy=policy)
     if voucher.status != "blocked":
         return

@@ -84,7 +84,7 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             _household, row = services.login(
                 db.session,
                 form.code.data or "",
@@ -92,7 +92,7 @@ def login():  # type: ignore[no-untyped-def]
                 device=auth.device_label(),
                 policy=auth.pin_policy(),
             )
-        except DomainError as err:  # answered here so a counted wrong PIN is committed
+        if err := refused.error:
             error = err
         else:
             _start(row)
@@ -110,7 +110,7 @@ def activate():  # type: ignore[no-untyped-def]
         form.code.data = services.format_code(request.args["code"])
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             _household, row = services.activate(
                 db.session,
                 form.code.data or "",
@@ -118,7 +118,7 @@ def activate():  # type: ignore[no-untyped-def]
                 form.pin_again.data or "",
                 device=auth.device_label(),
             )
-        except DomainError as err:
+        if err := refused.error:
             error = err
         else:
             _start(row)
@@ -143,7 +143,7 @@ def logout():  # type: ignore[no-untyped-def]
 def _check_form(form: ButtonForm | None = None) -> None:
     """Refuse a POST whose CSRF token is missing or stale."""
     if not (form or ButtonForm()).validate_on_submit():
-        raise DomainError("bad_form", _("The form has expired. Please try again."), status=400)
+        raise DomainError("bad_form", _("The form has expired. Please try again."))
 
 
 @bp.get("/")
@@ -206,7 +206,7 @@ def unblock(voucher_id: int):  # type: ignore[no-untyped-def]
     form = PinForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with db.refusing() as refused:
             services.unblock_voucher(
                 db.session,
                 household,
@@ -215,7 +215,7 @@ def unblock(voucher_id: int):  # type: ignore[no-untyped-def]
                 actor=auth.me().actor,
                 policy=auth.pin_policy(),
             )
-        except DomainError as err:  # answered here so a counted wrong PIN is committed
+        if err := refused.error:
             error = err
         else:
             flash(_("The budget of %(name)s can be used again.", name=voucher.child.first_name))
