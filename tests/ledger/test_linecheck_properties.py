@@ -18,6 +18,7 @@ from ledger.encoding import GENESIS_HASH, EntryBody, Posting, encode, format_tim
 from ledger.linecheck import QuickReader, quick_fields, strict_fields, verify_lines
 from ledger.strict import EntryFormatError
 from ledger.treecheck import RootTracker
+from ledger.verify import apply_postings
 from tests.ledger.test_strict_properties import (
     SETTINGS,
     _mutate_bytes,
@@ -77,20 +78,34 @@ def test_hostile_bytes_after_honest_ones_read_the_same(pair: Any, data: Any) -> 
     _agrees(QuickReader(), forged)
 
 
+FEW_ACCOUNTS = ["fund:1", "voucher:1", "voucher:2", "merchant:1:payable"]
+messy_legs = st.lists(
+    st.tuples(st.sampled_from(FEW_ACCOUNTS), st.integers(-5, 5)), min_size=0, max_size=3
+)
+
+
 @st.composite
-def chains(draw: Any) -> list[bytes]:
-    """The bytes of a short honest ledger from entry 1, plain entries mostly."""
+def chains(draw: Any, messy: bool = False) -> list[bytes]:
+    """The bytes of a short ledger from entry 1, plain entries mostly.
+
+    Honest postings by default; ``messy`` ones may be unbalanced, zero, one-legged, name an
+    account twice or take a never-below-zero account under zero.
+    """
     out, prev = [], GENESIS_HASH
     for seq in range(1, draw(st.integers(1, 6)) + 1):
         plain = draw(st.booleans())
-        a, b = draw(st.lists(accounts, min_size=2, max_size=2, unique=True))
-        amount = draw(st.integers(1, 10**6))
+        if messy:
+            legs = tuple(Posting(a, n) for a, n in draw(messy_legs))
+        else:
+            a, b = draw(st.lists(accounts, min_size=2, max_size=2, unique=True))
+            amount = draw(st.integers(1, 10**6))
+            legs = (Posting(a, -amount), Posting(b, amount))
         body = EntryBody(
             seq,
             prev,
             draw(kinds),
             format_timestamp(draw(moments)),
-            (Posting(a, -amount), Posting(b, amount)),
+            legs,
             draw(plain_metas if plain else metas),
             draw(plain_idems if plain else idems),
         )
@@ -138,3 +153,18 @@ def test_metadata_keys_out_of_order_or_twice_are_left_to_the_strict_reader() -> 
         assert reader(forged) is None and _strict_or_none(forged) is None
     leap = good.replace(b"2026-11-23", b"2026-02-29")  # no such day
     assert reader(leap) is None and _strict_or_none(leap) is None
+
+
+@SETTINGS
+@given(chains(messy=True), st.sets(st.sampled_from(FEW_ACCOUNTS)))
+def test_money_rules_are_those_of_apply_postings(lines: list[bytes], floor: set[str]) -> None:
+    report = verify_lines(lines, RootTracker(set()), non_negative=floor)
+    balances: dict[str, int] = {}
+    problem = None
+    for seq, data in enumerate(lines, 1):
+        problem = apply_postings(seq, strict_fields(data)[2], balances, floor)
+        if problem is not None:
+            break
+    assert report.problem == problem
+    assert report.balances == balances
+    assert report.entries == (problem.seq - 1 if problem and problem.seq else len(lines))
