@@ -30,7 +30,16 @@ from ledger.verify import StoredEntry, verify_entries
 ORIGIN = "bench.example/ledger"
 KEY = nacl.signing.SigningKey(bytes(range(32)))
 VOUCHERS = 1_000
-TS = "2026-11-23T12:00:00.000000Z"
+
+
+def _ts(i: int) -> str:
+    """Return a distinct time for entry ``i`` (about ten a second over a few days)."""
+    seconds, tenth = divmod(i, 10)
+    day, rest = divmod(seconds, 86_400)
+    return (
+        f"2026-11-{10 + day:02d}T{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}."
+        f"{tenth * 100_000 + i % 997:06d}Z"
+    )
 
 
 def _legs(i: int) -> list[list[str | int]]:
@@ -47,9 +56,10 @@ def entries(n: int) -> Iterator[StoredEntry]:
         legs = _legs(i)
         kind = "fund.deposit" if i == 0 else "voucher.issue"
         meta = {"fund": 1, "voucher": i % VOUCHERS, "import": i // 5000}
-        body = encode_fields(i + 1, prev, kind, TS, tuple(map(tuple, legs)), meta, None)  # type: ignore[arg-type]
+        ts = _ts(i)
+        body = encode_fields(i + 1, prev, kind, ts, tuple(map(tuple, legs)), meta, None)  # type: ignore[arg-type]
         digest = entry_hash(body)
-        yield StoredEntry(i + 1, prev, digest, body, legs, kind, None, TS)
+        yield StoredEntry(i + 1, prev, digest, body, legs, kind, None, ts)
         prev = digest
 
 

@@ -1,19 +1,28 @@
 """An exported ledger as plain files, and its verification with no database (pure).
 
-Layout of an export directory::
+Layout of an export directory (format 2)::
 
-    manifest.json                   format, entry count, head hash, origin
-    entries.jsonl                   one entry a line: seq, prev_hash, hash, kind,
-                                    body (base64 of the exact hashed bytes), postings,
-                                    idem, created_at (the columns, compared with the bytes)
+    manifest.json                   format, entry count, head hash
+    entries.ndjson                  one entry a line: exactly its hashed bytes, then a newline
     accounts.json                   account names, never-below-zero flags, stored balances
     checkpoints/<size>.note         every signed checkpoint (C2SP signed note)
     checkpoints/consistency-<a>-<b>.json   proof between successive checkpoints (base64)
     keys.vkeys                      every checkpoint verifier key, one vkey a line
 
-``verify_export`` recomputes every hash, link, zero sum and balance (``verify_entries``),
-the Merkle root at every checkpoint size, every checkpoint signature and the consistency
-proofs; with an earlier checkpoint from elsewhere it checks that the copy extends it.
+The hashed bytes are canonical JSON, which never holds a raw newline (JSON escapes control
+characters), so a line is an entry's bytes. The database's columns are not exported: they
+only repeat what the bytes say, and the auditor checks the bytes. Stored bytes that do hold
+a newline (tampered) split into lines that are no entry, and verification refuses them.
+
+``verify_export`` takes every fact from the bytes (:func:`ledger.linecheck.verify_lines`):
+strict form, seq continuity, links, zero sums and balances, the hashes computed and then
+compared with the manifest's head and, through the Merkle roots, with every checkpoint
+signature and consistency proof; with an earlier checkpoint from elsewhere it checks that
+the copy extends it.
+
+Format 1 exports (``entries.jsonl``: a JSON object a line with base64 bytes and the
+columns) are refused with a message to export again; the bytes, and so every checkpoint
+kept earlier, are the same in the new export.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -33,11 +41,12 @@ import nacl.signing
 from ledger import checkpoint as ckpt
 from ledger import merkle
 from ledger.errors import LedgerError
+from ledger.linecheck import verify_lines
 from ledger.treecheck import RootTracker
-from ledger.verify import Problem, StoredEntry, verify_entries
+from ledger.verify import Problem, StoredEntry
 
-FORMAT = 1
-ENTRIES_FILE = "entries.jsonl"
+FORMAT = 2
+ENTRIES_FILE = "entries.ndjson"
 ACCOUNTS_FILE = "accounts.json"
 MANIFEST_FILE = "manifest.json"
 KEYS_FILE = "keys.vkeys"
@@ -143,25 +152,18 @@ def write_export(
         vkeys: verifier key strings.
         accounts: ``{"name", "non_negative", "balance"}`` per account.
 
+    Only the hashed bytes of each entry are written (see the module notes).
+
     Returns:
         The number of entries written.
     """
     directory = Path(directory)
     (directory / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     count, head = 0, ""
-    with (directory / ENTRIES_FILE).open("w", encoding="utf-8") as out:
+    with (directory / ENTRIES_FILE).open("wb") as out:
+        write = out.write
         for e in entries:
-            line = {
-                "seq": e.seq,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-                "kind": e.kind,
-                "body": _b64(e.body),
-                "postings": e.postings,
-                "idem": e.idempotency_key,
-                "created_at": e.created_at,
-            }
-            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            write(e.body + b"\n")
             count, head = count + 1, e.hash
     for size, note in notes:
         (directory / CHECKPOINT_DIR / f"{size}.note").write_text(note, encoding="utf-8")
@@ -209,71 +211,20 @@ def read_vkeys(directory: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-# The line form write_export writes for plain values (no escapes in any string), read by
-# one regex; any other line takes json.loads. Either way the columns read here are only
-# compared with the hashed bytes, which are the evidence.
-_N = r"(?:0|-?[1-9][0-9]*)"
-_S = r'"[^"\\\x00-\x1f]*"'
-_LEG = rf"\[{_S},{_N}\]"
-_LINE = re.compile(
-    rf'\{{"seq":([1-9][0-9]*),"prev_hash":"([0-9a-f]{{64}})","hash":"([0-9a-f]{{64}})",'
-    rf'"kind":"([^"\\\x00-\x1f]*)","body":"([A-Za-z0-9+/]*={{0,2}})",'
-    rf'"postings":\[((?:{_LEG}(?:,{_LEG})*)?)\],'
-    rf'"idem":(null|{_S}),"created_at":(null|{_S})\}}\n?'
-).fullmatch
-_LEGS = re.compile(rf"\[({_S}),({_N})\]").findall
-
-
-def _parse_line(line: str) -> StoredEntry:
-    """Return the entry of one export line (ValueError, KeyError or TypeError if it is none)."""
-    m = _LINE(line)
-    if m is not None:
-        seq, prev, digest, kind, body, legs, idem, created = m.groups()
-        return StoredEntry(
-            int(seq),
-            prev,
-            digest,
-            binascii.a2b_base64(body, strict_mode=True),
-            [[a[1:-1], int(n)] for a, n in _LEGS(legs)],
-            kind,
-            None if idem == "null" else idem[1:-1],
-            None if created == "null" else created[1:-1],
-        )
-    raw = json.loads(line)
-    idem, created = raw.get("idem"), raw.get("created_at")
-    if not (_str_or_none(idem) and _str_or_none(created)):
-        raise TypeError("idem and created_at are strings or null")
-    return StoredEntry(
-        int(raw["seq"]),
-        str(raw["prev_hash"]),
-        str(raw["hash"]),
-        base64.b64decode(raw["body"], validate=True),
-        raw["postings"],
-        str(raw["kind"]),
-        idem,
-        created,
-    )
-
-
-def _str_or_none(value: Any) -> bool:
-    """Return True for a string or None."""
-    return value is None or type(value) is str
-
-
-def read_entries(directory: Path, tracker: RootTracker) -> Iterator[StoredEntry]:
-    """Yield the exported entries, feeding each hash to ``tracker``.
+def read_lines(directory: Path, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """Yield the bytes of every exported entry (each line without its newline).
 
     Raises:
-        ExportError: a line that is not an exported entry.
+        ExportError: the file does not end with a newline (it was cut short).
     """
-    with (Path(directory) / ENTRIES_FILE).open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            try:
-                entry = _parse_line(line)
-                tracker.add(entry.hash)
-            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-                raise ExportError(f"{ENTRIES_FILE} line {number} is not an entry") from exc
-            yield entry
+    rest = b""
+    with (Path(directory) / ENTRIES_FILE).open("rb") as data:
+        while block := data.read(chunk):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+    if rest:
+        raise ExportError(f"{ENTRIES_FILE} does not end with a newline: it was cut short")
 
 
 def _check_proofs(directory: Path, notes: Sequence[tuple[int, str]]) -> Problem | None:
@@ -333,7 +284,14 @@ def _verify_export(
     """Run the checks of :func:`verify_export`; may raise ExportError."""
     manifest = _read_json(directory / MANIFEST_FILE)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ExportError("manifest.json is not a version 1 export")
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        if found == 1:
+            raise ExportError(
+                "this is a format 1 export, which this version no longer reads: export the "
+                "ledger again (kindpakket ledger export); the entries' bytes and checkpoints "
+                "are the same, so a checkpoint kept earlier still checks against it"
+            )
+        raise ExportError(f"manifest.json is not a format {FORMAT} export")
     accounts = _read_json(directory / ACCOUNTS_FILE)["accounts"]
     notes = read_notes(directory)
     wanted = {size for size, _ in notes}
@@ -343,8 +301,9 @@ def _verify_export(
         wanted.add(extra.size)
     verifiers = [*read_vkeys(directory), *vkeys]
     tracker = RootTracker(wanted)
-    entries_report = verify_entries(
-        read_entries(directory, tracker),
+    entries_report = verify_lines(
+        read_lines(directory),
+        tracker,
         non_negative={a["name"] for a in accounts if a["non_negative"]},
         expected_balances={a["name"]: int(a["balance"]) for a in accounts},
         fast=fast,
@@ -370,7 +329,7 @@ __all__ = [
     "ExportError",
     "RootTracker",
     "check_checkpoints",
-    "read_entries",
+    "read_lines",
     "read_notes",
     "read_vkeys",
     "verify_export",

@@ -14,7 +14,7 @@ property test (tests/ledger/test_strict_properties.py) holds the two to the same
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -183,7 +183,7 @@ def verify_entries(
             if problem is not None:
                 report.problem = problem
                 return report
-        problem = _apply(seq, e.postings, balances, non_negative)
+        problem = apply_postings(seq, e.postings, balances, non_negative)
         if problem is not None:
             report.problem = problem
             return report
@@ -197,8 +197,11 @@ def verify_entries(
     return report
 
 
-def _apply(
-    seq: int, postings: list[list[Any]], balances: dict[str, int], non_negative: Collection[str]
+def apply_postings(
+    seq: int,
+    postings: Sequence[Sequence[Any]],
+    balances: dict[str, int],
+    non_negative: Collection[str],
 ) -> Problem | None:
     """Check the money rules of one entry's (already verified) postings and apply them."""
     if len(postings) < 2:
