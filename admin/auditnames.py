@@ -41,6 +41,9 @@ EVENTS: dict[str, object] = {
     "redemption.refunded": _l("Payment refunded"),
     "service.hold_lifted": _l("Hold after a restore lifted"),
     "service.restore_loss_accepted": _l("Restore accepted despite lost or unproven entries"),
+    "bank_file.imported": _l("Bank file imported"),
+    "bank_line.resolved": _l("Bank statement line resolved"),
+    "payout.returned": _l("Payout rejected or returned by the bank"),
     "settlement.cancelled": _l("Payout batch cancelled"),
     "settlement.confirmed": _l("Payout batch confirmed as paid"),
     "settlement.created": _l("Payout batch created"),
@@ -79,6 +82,7 @@ PROCESSES: dict[str, object] = {
 }
 SUBJECTS: dict[str, object] = {
     "admin_user": _l("Staff account %(id)s"),
+    "bank_file": _l("Bank file %(id)s"),
     "checkpoint": _l("Checkpoint of %(id)s entries"),
     "fund": _l("Fund %(id)s"),
     "household": _l("Household %(id)s"),

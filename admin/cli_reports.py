@@ -131,28 +131,18 @@ def settle_export(batch_id: int, output: str) -> None:
     _write(data, output)
 
 
-def _state_command(name: str, action: Any, help_text: str) -> click.Command:
-    """Build a command that moves one batch to another state."""
-
-    @click.command(name, help=help_text)
-    @click.argument("batch_id", type=int)
-    @with_appcontext
-    def command(batch_id: int) -> None:
-        try:
-            with db.transaction() as session:
-                batch = _batch(session, batch_id)
-                action(session, batch, actor="cli")
-                status = batch.status
-        except DomainError as err:
-            _fail(err)
-        click.echo(f"batch {batch_id}: {status}")
-
-    return command
-
-
-confirm_batch = _state_command(
-    "confirm-batch", settlement.confirm, "Record that the bank has paid an exported batch."
-)
+@click.command("confirm-batch")
+@click.argument("batch_id", type=int)
+@click.option("--reason", required=True, help="how you know the bank paid (e.g. a statement)")
+@with_appcontext
+def confirm_batch(batch_id: int, reason: str) -> None:
+    """Record by hand, with a reason, that the bank has paid an exported batch."""
+    try:
+        with db.transaction() as session:
+            settlement.confirm(session, _batch(session, batch_id), actor="cli", reason=reason)
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"batch {batch_id}: confirmed")
 
 
 @click.command("cancel-batch")
@@ -216,3 +206,47 @@ commands: list[click.Command] = [
     close_fund,
     extend_fund,
 ]
+
+
+@click.group("bank")
+def bank_group() -> None:
+    """Files from the bank: status reports (pain.002) and statements (camt.053/054)."""
+
+
+@bank_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--municipality", "slug", required=True, help="municipality slug")
+@with_appcontext
+def bank_import(path: str, slug: str) -> None:
+    """Import a pain.002 or camt.053/054 file: book, confirm and return payouts."""
+    from sqlalchemy import select
+
+    from admin import bankimport
+    from wallet.models import Municipality
+
+    data = Path(path).read_bytes()
+    try:
+        with db.transaction() as session:
+            m = session.execute(
+                select(Municipality).where(Municipality.slug == slug)
+            ).scalar_one_or_none()
+            if m is None:
+                raise click.BadParameter(
+                    f"{slug!r} bestaat niet / does not exist", param_hint="--municipality"
+                )
+            record, new = bankimport.import_file(
+                session, m, data, filename=Path(path).name, actor="cli"
+            )
+            summary = dict(record.summary)
+    except DomainError as err:
+        _fail(err)
+    if not new:
+        click.echo(f"bestand al ingelezen / file already imported ({record.id}): niets gewijzigd")
+        return
+    click.echo(
+        f"bank file {record.id} ({record.schema}): "
+        + ", ".join(f"{k} {v}" for k, v in summary.items())
+    )
+
+
+commands.append(bank_group)

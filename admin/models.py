@@ -91,6 +91,11 @@ class SettlementBatch(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Why an exported batch was cancelled: the bank's rejection (reference or note).
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    # Confirmed from a bank file: the day the bank booked it and its reference; or by hand
+    # with the clerk's reason (what the clerk saw, e.g. "online banking 12-03").
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    bank_reference: Mapped[str | None] = mapped_column(String(35))
+    confirm_reason: Mapped[str | None] = mapped_column(String(300))
 
     payouts: Mapped[list[Payout]] = relationship(back_populates="batch")
 
@@ -109,8 +114,59 @@ class Payout(Base):
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
     reversal_seq: Mapped[int | None] = mapped_column(BigInteger)  # set when cancelled
+    # From the bank's files: the day the transfer was booked and the bank's reference.
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    bank_reference: Mapped[str | None] = mapped_column(String(35))
+    # Rejected or returned by the bank: the payout.return entry and the ISO reason code.
+    returned_seq: Mapped[int | None] = mapped_column(BigInteger)
+    return_reason: Mapped[str | None] = mapped_column(String(4))
+    returned_on: Mapped[date | None] = mapped_column(Date)
 
     batch: Mapped[SettlementBatch] = relationship(back_populates="payouts")
+
+
+class BankFile(Base):
+    """A status report (pain.002) or statement (camt.053/054) imported from the bank."""
+
+    __tablename__ = "bank_files"
+    __table_args__ = (UniqueConstraint("municipality_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # the same file twice changes nothing
+    schema: Mapped[str] = mapped_column(String(20))  # e.g. camt.053.001.02
+    message_id: Mapped[str] = mapped_column(String(35))
+    filename: Mapped[str] = mapped_column(String(200))
+    # Counts of what the file did, e.g. {"booked": 3, "returned": 1, "unmatched": 2}.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)  # the exact file, as evidence
+    imported_by: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BankLine(Base):
+    """One status or statement line of a bank file and what it did (or why it did nothing)."""
+
+    __tablename__ = "bank_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("bank_files.id"), index=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_batches.id"))
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
+    # booked|returned|rejected|cancelled|accepted|pending|duplicate|unmatched|difference
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(40))  # why a difference, e.g. a code
+    reference: Mapped[str | None] = mapped_column(String(35))  # EndToEndId or the bank's ref
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # signed: debit < 0 < credit
+    status: Mapped[str | None] = mapped_column(String(4))  # BOOK, ACSC, RJCT, ...
+    reason: Mapped[str | None] = mapped_column(String(4))  # ISO reason code, e.g. AC04
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(String(140))  # the bank's description
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(300))
 
 
 class ReportDay(Base):

@@ -35,7 +35,7 @@ from wallet.models import Fund, Municipality
 
 DATED = ("redemption", "refund")
 MAX_REJECTION = 300
-PAYOUTS = ("payout", "payout.reversal")
+PAYOUTS = ("payout", "payout.reversal", "payout.return")  # a return is owed again
 
 
 def sepa_refusal(err: sepa.SepaError, kind: type[DomainError] = DomainError) -> DomainError:
@@ -75,7 +75,11 @@ def owed(session: Session, fund: Fund, until: date) -> list[Owed]:
         session.execute(
             select(Payout.shop_id, func.sum(Payout.payment_count))
             .join(SettlementBatch, SettlementBatch.id == Payout.batch_id)
-            .where(SettlementBatch.fund_id == fund.id, SettlementBatch.status != "cancelled")
+            .where(
+                SettlementBatch.fund_id == fund.id,
+                SettlementBatch.status != "cancelled",
+                Payout.returned_seq.is_(None),  # returned: its payments are paid again
+            )
             .group_by(Payout.shop_id)
         ).all()
     )
@@ -281,6 +285,9 @@ def _describe(batch: SettlementBatch) -> dict[str, Any]:
         "message_id": batch.message_id,
         "version": batch.pain_version,
         **({"bank_rejection": batch.cancel_reason} if batch.cancel_reason else {}),
+        **({"confirm_reason": batch.confirm_reason} if batch.confirm_reason else {}),
+        **({"booked_on": batch.booked_on.isoformat()} if batch.booked_on else {}),
+        **({"bank_reference": batch.bank_reference} if batch.bank_reference else {}),
     }
 
 
@@ -342,8 +349,33 @@ def export_file(
     return bytes(batch.xml)
 
 
-def confirm(session: Session, batch: SettlementBatch, *, actor: str, ip: str | None = None) -> None:
-    """Record that the bank has paid an exported batch."""
+def confirm(
+    session: Session,
+    batch: SettlementBatch,
+    *,
+    actor: str,
+    ip: str | None = None,
+    reason: str | None = None,
+    booked_on: date | None = None,
+    bank_reference: str | None = None,
+) -> None:
+    """Record that the bank has paid an exported batch: from its file, or by hand with a reason."""
+    text = " ".join((reason or "").split())
+    if not text and not bank_reference:
+        raise DomainError(
+            "confirm_reason_required",
+            _l(
+                "Say how you know the bank paid this batch (for example: seen on the bank"
+                " statement of a day)."
+            ),
+        )
+    if len(text) > MAX_REJECTION:
+        raise DomainError(
+            "confirm_reason_too_long",
+            _l("Keep the reason to %(n)s characters.", n=MAX_REJECTION),
+        )
+    batch.confirm_reason = text or None
+    batch.booked_on, batch.bank_reference = booked_on, bank_reference
     _change(session, batch, "confirmed", allowed=("exported",), actor=actor, ip=ip)
 
 
@@ -380,7 +412,8 @@ def cancel(
     _change(session, batch, "cancelled", allowed=("draft", "exported"), actor=actor, ip=ip)
     fund = session.get(Fund, batch.fund_id)
     assert fund is not None
-    payouts = sorted(batch.payouts, key=lambda p: p.shop_id)
+    # A payout the bank already returned is owed again through its payout.return entry.
+    payouts = sorted((p for p in batch.payouts if p.returned_seq is None), key=lambda p: p.shop_id)
     entries = store.append_many(
         session,
         [

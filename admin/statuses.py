@@ -26,6 +26,8 @@ STATUSES = {
     "bad_batch_state": 409,
     "batch_cancelled": 409,
     "bank_rejection_required": 409,
+    "no_such_line": 404,
+    "already_resolved": 409,
 }
 
 register_statuses(STATUSES)

@@ -19,11 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
-from admin import auth, reports, settlement
+from admin import auth, bankreasons, reports, settlement
 from admin.models import SettlementBatch
 from kindpakket.auth import require_role
 from kindpakket.db import db
@@ -57,6 +58,7 @@ def _helpers() -> dict[str, Any]:
         "state_name": lambda s: STATES.get(s, s),
         "skip_reason": lambda c: SKIP_REASONS.get(c, c),
         "execution_day_name": format_day,
+        "return_reason": lambda code: str(bankreasons.reason_text(code)),
     }
 
 
@@ -74,8 +76,23 @@ class SettleForm(FlaskForm):
     )
 
 
+class BankFileForm(FlaskForm):
+    """Upload a pain.002 status report or a camt.053/054 statement."""
+
+    file = FileField(_l("Bank file (XML)"), validators=[FileRequired()])
+
+
 class ActionForm(FlaskForm):
     """A button that changes a batch (CSRF token only)."""
+
+
+class ConfirmForm(FlaskForm):
+    """Confirm a batch by hand: how the clerk knows the bank paid."""
+
+    reason = StringField(
+        _l("How you know the bank paid (for example: bank statement of 12 March)"),
+        validators=[Optional()],  # required and length-checked by the service
+    )
 
 
 class CancelForm(FlaskForm):
@@ -148,6 +165,7 @@ def index(fund_id: int):  # type: ignore[no-untyped-def]
         error=error,
         skipped=skipped,
         batches=settlement.batches(db.session, fund),
+        bank_form=BankFileForm(),
     ), status
 
 
@@ -165,6 +183,7 @@ def batch(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
         batch=b,
         shops=shops,
         form=ActionForm(),
+        confirm_form=ConfirmForm(),
         cancel_form=CancelForm(),
         ledger_total=settlement.ledger_total(db.session, b),
     )
@@ -197,8 +216,14 @@ def _action(fund_id: int, batch_id: int, action: Any, done: str) -> Any:
 @bp.post("/<int:fund_id>/batches/<int:batch_id>/confirm")
 @require_role(*auth.FINANCE)
 def confirm(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
-    """Record that the bank has paid the batch."""
-    return _action(fund_id, batch_id, settlement.confirm, _("The batch is confirmed as paid."))
+    """Record by hand, with a reason, that the bank has paid the batch."""
+    b = _batch(fund_id, batch_id)[1]
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    settlement.confirm(db.session, b, actor=auth.me().actor, ip=_ip(), reason=form.reason.data)
+    flash(_("The batch is confirmed as paid."))
+    return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))
 
 
 @bp.post("/<int:fund_id>/batches/<int:batch_id>/cancel")

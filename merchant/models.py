@@ -39,6 +39,9 @@ class Shop(Base):
     # pending until a first approval; suspended blocks every fund at once.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The bank returned a payout (ISO reason code, e.g. AC04): the owner is asked to check
+    # the IBAN; cleared when the IBAN is changed or a later payout is booked.
+    iban_check_reason: Mapped[str | None] = mapped_column(String(4))
 
     users: Mapped[list[ShopUser]] = relationship(back_populates="shop")
 

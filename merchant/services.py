@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kindpakket import logins
@@ -224,6 +225,7 @@ def change_iban(
     assert shop is not None  # owner rows always belong to a shop (foreign key)
     before = shop.iban
     shop.iban = compact
+    shop.iban_check_reason = None  # the owner looked at the account the bank returned
     record_event(
         session,
         "shop.iban_changed",
@@ -235,6 +237,25 @@ def change_iban(
         ip=ip,
     )
     return shop
+
+
+def ask_to_check_iban(session: Session, shop_id: int, reason: str | None) -> None:
+    """Ask the shop's owner to check the IBAN: the bank returned a payout (ISO reason code)."""
+    shop = session.get(Shop, shop_id)
+    if shop is not None:
+        shop.iban_check_reason = (reason or "NARR")[:4]
+
+
+def iban_works(session: Session, shop_ids: Iterable[int]) -> None:
+    """Clear the request to check the IBAN of these shops: the bank booked a payout to them."""
+    ids = sorted(set(shop_ids))
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(Shop)
+            .where(Shop.id.in_(ids[start : start + 500]), Shop.iban_check_reason.is_not(None))
+            .values(iban_check_reason=None)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def change_password(session: Session, user: ShopUser, *, current: str, new: str) -> None:

@@ -151,7 +151,7 @@ def test_cancel_reverses_and_money_is_paid_again_later(session: Session) -> None
     assert reversal is not None and reversal.kind == "payout.reversal"
     assert store.balance(session, payable_account(world.shops[0].id, world.fund.id)) == 1_234
     _refused("batch_cancelled", settlement.export_file, session, batch, actor="test")
-    _refused("bad_batch_state", settlement.confirm, session, batch, actor="test")
+    _refused("bad_batch_state", settlement.confirm, session, batch, actor="test", reason="x")
     again = _settle(session, world)
     assert again.total_cents == 1_234 and again.payouts[0].payment_count == 1
 
@@ -160,10 +160,11 @@ def test_confirm_only_after_export_and_then_final(session: Session) -> None:
     world = w.seed(session)
     w.pay(session, world.fund, world.shops[0], world.vouchers[0], 500)
     batch = _settle(session, world)
-    _refused("bad_batch_state", settlement.confirm, session, batch, actor="test")
+    _refused("bad_batch_state", settlement.confirm, session, batch, actor="test", reason="x")
     xml = settlement.export_file(session, batch, actor="test")
     assert settlement.export_file(session, batch, actor="test") == xml  # same file again
-    settlement.confirm(session, batch, actor="test")
+    _refused("confirm_reason_required", settlement.confirm, session, batch, actor="test")
+    settlement.confirm(session, batch, actor="test", reason="Rabobank afschrift 12-03")
     session.commit()
     assert batch.status == "confirmed" and batch.confirmed_at is not None
     _refused("bad_batch_state", settlement.cancel, session, batch, actor="test")
@@ -232,11 +233,11 @@ def test_cli_settle_confirm_and_cancel(session: Session, rcli) -> None:  # type:
     assert "25,00" in made.output
     batch_id = session.execute(select(SettlementBatch.id)).scalar_one()
     session.rollback()  # release SQLite's lock before the next command writes
-    early = cli("confirm-batch", str(batch_id))
+    early = cli("confirm-batch", str(batch_id), "--reason", "afschrift")
     assert early.exit_code == 2 and "bad_batch_state" in early.output
     exported = cli("settle-export", str(batch_id), "-o", "-")
     assert exported.exit_code == 0 and "pain.001.001.09" in exported.output
-    assert cli("confirm-batch", str(batch_id)).exit_code == 0
+    assert cli("confirm-batch", str(batch_id), "--reason", "afschrift").exit_code == 0
     again = cli("cancel-batch", str(batch_id))
     assert again.exit_code == 2 and "bad_batch_state" in again.output
 
@@ -269,7 +270,8 @@ def test_settlement_pages_for_finance(rapp, engine) -> None:  # type: ignore[no-
     assert _file_amounts(xml.data) == {
         f"KP-{batch_url.rsplit('/', 1)[1]}-{world.shops[0].id}": 4_321
     }
-    assert client.post(f"{batch_url}/confirm").status_code == 302
+    assert client.post(f"{batch_url}/confirm").status_code == 400  # a reason is needed
+    assert client.post(f"{batch_url}/confirm", data={"reason": "afschrift"}).status_code == 302
     assert client.post(f"{batch_url}/cancel").status_code == 409
     with Session(engine) as s:
         batch = s.execute(select(SettlementBatch)).scalar_one()

@@ -31,7 +31,7 @@ from ledger import witness as wit
 from merchant.models import ShopUser
 from tests import factories as fx
 from tests.shell import audit_walk_world as ww
-from wallet.models import FamilySession, Fund
+from wallet.models import FamilySession, Fund, Municipality
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TODAY = date.today().isoformat()
@@ -382,7 +382,40 @@ def walk_municipality(walk: Walk) -> None:
     walk.step(
         "POST admin_settlement.confirm",
         [("settlement.confirmed", {w.a})],
-        lambda: _ok(adm.post(f"{url}/batches/{batch}/confirm"), 302),
+        lambda: _ok(adm.post(f"{url}/batches/{batch}/confirm", data={"reason": "afschrift"}), 302),
+    )
+    walk_bank(walk, url, batch)
+
+
+def walk_bank(walk: Walk, url: str, batch: int) -> None:
+    """A clerk imports a statement (a return and an unrelated line) and resolves the line."""
+    from admin.models import BankLine, Payout
+    from tests.admin import bankgen
+
+    w, adm = walk.w, walk.admin
+    p = walk.one(Payout, Payout.batch_id == batch)
+    with Session(walk.engine) as s:
+        iban = s.get(Municipality, w.a).iban or bankgen.DEFAULT_IBAN
+    back = bankgen.Ntry(
+        p.amount_cents,
+        credit=True,
+        subfamily="RRTN",
+        txs=[bankgen.Tx(p.end_to_end_id, p.amount_cents, "AC01")],
+    )
+    fee = bankgen.Ntry(750, ref="FEE-1", text="Kosten")
+    data = bankgen.statement([back, fee], iban=iban)
+    walk.step(
+        "POST admin_bank.upload",
+        [("bank_file.imported", {w.a}), ("payout.returned", {w.a})],
+        lambda: _ok(
+            adm.post(f"{url}/bank/upload", data={"file": (io.BytesIO(data), "camt.xml")}), 302
+        ),
+    )
+    line = walk.one(BankLine, BankLine.outcome == "unmatched").id
+    walk.step(
+        "POST admin_bank.resolve",
+        [("bank_line.resolved", {w.a})],
+        lambda: _ok(adm.post(f"{url}/bank/lines/{line}/resolve", data={"note": "bankkosten"}), 302),
     )
 
 

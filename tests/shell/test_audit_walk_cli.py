@@ -43,6 +43,31 @@ def _newest_batch(engine: Engine, world: ww.World) -> str:
     return str(found)
 
 
+def _bank_file(engine: Engine, world: ww.World, tmp_path: Path) -> str:
+    """Write a statement returning the newest batch's first payout (AC04)."""
+    from admin.models import Payout
+    from tests.admin import bankgen
+
+    with Session(engine) as s:
+        p = (
+            s.execute(
+                select(Payout)
+                .join(SettlementBatch)
+                .where(SettlementBatch.fund_id == world.fund_a)
+                .order_by(Payout.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert p is not None
+        tx = bankgen.Tx(p.end_to_end_id, p.amount_cents, "AC04")
+        entry = bankgen.Ntry(p.amount_cents, credit=True, subfamily="RRTN", txs=[tx])
+        iban = s.get(Municipality, world.a).iban  # type: ignore[union-attr]
+    path = tmp_path / "camt053.xml"
+    path.write_bytes(bankgen.statement([entry], iban=iban or bankgen.DEFAULT_IBAN))
+    return str(path)
+
+
 def test_every_state_changing_command_is_audited_in_each_municipality_it_touches(
     app: Flask, cli: Any, engine: Engine, tmp_path: Path
 ) -> None:
@@ -122,7 +147,12 @@ def test_every_state_changing_command_is_audited_in_each_municipality_it_touches
     step(
         "settle-export", [batch, "-o", str(tmp_path / "sepa.xml")], [("settlement.exported", {w.a})]
     )
-    step("confirm-batch", [batch], [("settlement.confirmed", {w.a})])
+    step("confirm-batch", [batch, "--reason", "afschrift"], [("settlement.confirmed", {w.a})])
+    step(
+        "bank import",
+        [_bank_file(engine, w, tmp_path), "--municipality", "voorbeeld"],
+        [("bank_file.imported", {w.a}), ("payout.returned", {w.a})],
+    )
     step("shop suspend", [str(w.shop), "--reason", "Klachten"], [("shop.suspended", {w.a, w.b})])
     later = (TODAY + timedelta(days=400)).isoformat()
     step("extend-fund", [fa, "--until", later], [("fund.extended", {w.a})])
