@@ -194,6 +194,8 @@ def issue_passes(
             session.add(row)
             made.append((row, pin))
             pin = None  # one PIN letter per household
+    if not made:
+        return []  # nothing issued, nothing to record
     session.flush()  # the new passes' ids go into their QR codes
     record_event(
         session,
