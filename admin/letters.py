@@ -70,6 +70,8 @@ _TEXT: dict[str, _Texts] = {
             "In de winkel: open de website en tik op Betalen.",
             "Laat de QR-code op uw scherm zien bij de kassa. De winkel ziet alleen of er "
             "genoeg budget is. Uw naam ziet de winkel nooit.",
+            "Geen smartphone? Vraag de gemeente om een Kindpakketpas. De winkel scant de pas "
+            "en u typt uw pincode.",
         ),
         keep=(
             "Bewaar deze brief goed. Bent u de code kwijt? Neem dan contact op met {municipality}."
@@ -98,6 +100,8 @@ _TEXT: dict[str, _Texts] = {
             "In the shop: open the website and tap Pay.",
             "Show the QR code on your screen at the till. The shop only sees whether there is "
             "enough budget. The shop never sees your name.",
+            "No smartphone? Ask the municipality for a Kindpakket pass. The shop scans the "
+            "pass and you type your PIN.",
         ),
         keep="Keep this letter safe. Lost your code? Please contact {municipality}.",
         date="Date",
