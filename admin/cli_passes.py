@@ -24,13 +24,24 @@ from wallet.models import Household
     type=click.Path(dir_okay=False, path_type=Path),
     help="PDF of the PIN letters (default: OUT with -pincodes added to its name)",
 )
-@click.option("--layout", type=click.Choice(["a4", "card"]), default="a4",
-              help="a4: ten cards per sheet with cut marks; card: one per page (card printer)")
+@click.option(
+    "--layout",
+    type=click.Choice(["a4", "card"]),
+    default="a4",
+    help="a4: ten cards per sheet with cut marks; card: one per page (card printer)",
+)
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), default="nl")
-@click.option("--household", "references", multiple=True,
-              help="only this household (its reference); may be repeated")
-@click.option("--per", type=click.Choice(["household", "child"]),
-              help="change the fund's setting first: one pass per household or per child")
+@click.option(
+    "--household",
+    "references",
+    multiple=True,
+    help="only this household (its reference); may be repeated",
+)
+@click.option(
+    "--per",
+    type=click.Choice(["household", "child"]),
+    help="change the fund's setting first: one pass per household or per child",
+)
 @with_appcontext
 def passes_command(
     fund_key: str,
@@ -69,8 +80,13 @@ def passes_command(
                 )
             ids = list(found.values())
         batch = passorders.print_passes(
-            session, fund, app_keyring(), actor=ACTOR, household_ids=ids,
-            layout=layout, language=language,
+            session,
+            fund,
+            app_keyring(),
+            actor=ACTOR,
+            household_ids=ids,
+            layout=layout,
+            language=language,
         )
         if batch is not None:  # written before commit: a failed write rolls back
             out.write_bytes(batch.cards_pdf)

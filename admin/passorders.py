@@ -30,9 +30,7 @@ class PassBatch:
     pin_letters: int
 
 
-def _pin_letters(
-    session: Session, fund: Fund, pins: dict[int, str]
-) -> list[passprint.PinLetter]:
+def _pin_letters(session: Session, fund: Fund, pins: dict[int, str]) -> list[passprint.PinLetter]:
     rows = session.execute(select(Household).where(Household.id.in_(list(pins)))).scalars()
     return [
         passprint.PinLetter(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from fpdf import FPDF
 from fpdf.enums import PDFResourceType, XPos, YPos
@@ -131,9 +131,7 @@ def render_cards(
             pdf.add_page()
             _cut_marks(pdf)
         col, row = slot % COLUMNS, slot // COLUMNS
-        _card(
-            pdf, card, SHEET_X + col * CARD_W, SHEET_Y + row * CARD_H, language, statics
-        )
+        _card(pdf, card, SHEET_X + col * CARD_W, SHEET_Y + row * CARD_H, language, statics)
     if count == 0:
         raise ValueError("no passes to print")
     return bytes(pdf.output())
@@ -147,21 +145,21 @@ def _card(
     What every card of a fund shows alike is drawn once and its content-stream operators
     replayed, moved into place, for the other cards (``statics`` holds them per document).
     """
-    page = pdf.pages[pdf.page].contents
+    page = cast(bytearray, pdf.pages[pdf.page].contents)  # fpdf2 keeps a bytearray
     cached = statics.get(card.fund_name)
     if cached is None:
-        pdf._out("q")  # noqa: SLF001 - see _qr
+        pdf._out("q")
         before = len(page)
         _card_static(pdf, card.fund_name, x, y, language)
         statics[card.fund_name] = (bytes(page[before:]), x, y)
-        pdf._out("Q")  # noqa: SLF001
+        pdf._out("Q")
     else:
         ops, x0, y0 = cached
         k = pdf.k
         move = f"q 1 0 0 1 {(x - x0) * k:.2f} {(y0 - y) * k:.2f} cm\n".encode()
-        pdf._out(move + ops + b"Q")  # noqa: SLF001
+        pdf._out(move + ops + b"Q")
         for font in pdf.fonts.values():  # the replayed text uses the fonts on this page too
-            pdf._resource_catalog.add(PDFResourceType.FONT, font.i, pdf.page)  # noqa: SLF001
+            pdf._resource_catalog.add(PDFResourceType.FONT, font.i, pdf.page)
     # The PDF state was restored by Q; make fpdf2 set the font again before the next text.
     pdf.font_family = ""
     pdf.current_font_is_set_on_page = False
@@ -205,9 +203,9 @@ def _wrapped(pdf: FPDF, language: str) -> list[str]:
     if language not in _WRAPPED:
         text = _TEXT[language]
         _WRAPPED[language] = [
-            line
+            str(line)
             for part in (text["how"], text["lost"])
-            for line in pdf.multi_cell(47, 3.2, part, dry_run=True, output="LINES")
+            for line in cast(list[str], pdf.multi_cell(47, 3.2, part, dry_run=True, output="LINES"))
         ]
     return _WRAPPED[language]
 
@@ -227,10 +225,12 @@ def _qr(pdf: FPDF, data: str, x: float, y: float) -> float:
             start = c
             while c < size and line[c]:
                 c += 1
-            ops.append(f"{(x + start * m) * k:.2f} {top:.2f} {(c - start) * m * k:.2f} {-m * k:.2f} re")
+            ops.append(
+                f"{(x + start * m) * k:.2f} {top:.2f} {(c - start) * m * k:.2f} {-m * k:.2f} re"
+            )
     ops.append("f Q")
     # fpdf2 has no public call for raw operators; _out appends to the page's content stream.
-    pdf._out("\n".join(ops))  # noqa: SLF001
+    pdf._out("\n".join(ops))
     return len(matrix) * m
 
 

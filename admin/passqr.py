@@ -3,13 +3,13 @@
 The ``qrcode`` library builds the bit stream bit by bit and computes the error correction
 with polynomial objects (together about a millisecond per code); printing 20 000 passes
 needs that faster. Here the codewords come from integer arithmetic and a table-driven
-Reed-Solomon LFSR, and the library does the rest (placement, masking, format bits). ``tests/admin/test_passprint.py`` checks the matrices equal the library's own.
+Reed-Solomon LFSR, and the library does the rest (placement, masking, format bits).
+``tests/admin/test_passprint.py`` checks the matrices equal the library's own.
 """
 
 from __future__ import annotations
 
-from qrcode import QRCode, util
-from qrcode import LUT
+from qrcode import LUT, QRCode, util
 from qrcode.base import rs_blocks
 from qrcode.constants import ERROR_CORRECT_M
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
+from kindpakket.passwords import verify_secret
 from wallet import passes
 from wallet.passcode import is_pass_code
 from wallet.passmodels import MAX_PIN_FAILURES
@@ -44,14 +45,15 @@ def resolve(session: Session, text: str, pin: str | None, keyring: Keyring) -> t
     The nonce is random: a pass code is static, so what makes a payment unique is the
     shop's idempotency key (a repeat with the same key returns the first payment).
     """
-    row = passes.pass_from_code(session, text, keyring)
+    pass_id = passes.pass_id_from_code(text, keyring)
+    row = None if pass_id is None else passes.pass_at_till(session, pass_id)
     if row is None:
         raise _refuse("pass_invalid")
     if row.status != "active":
         raise _refuse("pass_blocked")
     if not (pin or "").strip():
         raise _refuse("pin_required")
-    if not passes.pin_matches(session, row, pin or ""):
+    if not verify_secret(row.pin_hash, (pin or "").strip()):
         left = max(0, MAX_PIN_FAILURES - row.pin_failures - 1)
         if left == 0:
             raise _refuse("pass_blocked", attempts_left=0)
@@ -74,6 +76,6 @@ def after_refusal(
     """Count a wrong PIN of a refused pass payment (in the refusal's transaction)."""
     if not is_pass_code(token) or "attempts_left" not in err.details:
         return
-    row = passes.pass_from_code(session, token or "", keyring)
-    if row is not None:
-        passes.record_pin_failure(session, row.id, actor=actor)
+    pass_id = passes.pass_id_from_code(token or "", keyring)
+    if pass_id is not None:
+        passes.record_pin_failure(session, pass_id, actor=actor)

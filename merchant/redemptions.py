@@ -146,7 +146,16 @@ def redeem(
     state: dict[str, int] = {}
     try:
         return _redeem(
-            session, state, cashier, amount_cents, idempotency_key, keyring, token, code, now, skew,
+            session,
+            state,
+            cashier,
+            amount_cents,
+            idempotency_key,
+            keyring,
+            token,
+            code,
+            now,
+            skew,
             pin,
         )
     except Refused:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from kindpakket.accounts import voucher_account
@@ -88,8 +88,8 @@ def pass_code(keyring: Keyring, pass_id: int) -> str:
     return make_pass_code(pass_id, kid, key)
 
 
-def pass_from_code(session: Session, text: str, keyring: Keyring) -> Pass | None:
-    """Return the pass an authentic code names, or None (forged, damaged or unknown)."""
+def pass_id_from_code(text: str, keyring: Keyring) -> int | None:
+    """Return the pass id an authentic code names, or None (forged or damaged)."""
 
     def lookup(kid: str) -> bytes:
         try:
@@ -98,10 +98,49 @@ def pass_from_code(session: Session, text: str, keyring: Keyring) -> Pass | None
             raise LookupError(kid) from exc
 
     try:
-        pass_id = read_pass_code(text, lookup)
+        return read_pass_code(text, lookup)
     except PassCodeError:
         return None
-    return session.get(Pass, pass_id)
+
+
+def pass_from_code(session: Session, text: str, keyring: Keyring) -> Pass | None:
+    """Return the pass an authentic code names, or None (forged, damaged or unknown)."""
+    pass_id = pass_id_from_code(text, keyring)
+    return None if pass_id is None else session.get(Pass, pass_id)
+
+
+class AtTill(NamedTuple):
+    """What a payment needs of a pass, read in one query."""
+
+    id: int
+    status: str
+    pin_failures: int
+    fund_id: int
+    household_id: int
+    child_id: int | None
+    pin_hash: str | None  # the pass PIN's hash, else the wallet PIN's
+
+
+_AT_TILL = (
+    select(
+        Pass.id,
+        Pass.status,
+        Pass.pin_failures,
+        Pass.fund_id,
+        Pass.household_id,
+        Pass.child_id,
+        func.coalesce(PassPin.pin_hash, Household.pin_hash),
+    )
+    .join(Household, Household.id == Pass.household_id)
+    .outerjoin(PassPin, PassPin.household_id == Pass.household_id)
+    .where(Pass.id == bindparam("pass_id"))
+)
+
+
+def pass_at_till(session: Session, pass_id: int) -> AtTill | None:
+    """Return the pass with the PIN hash it checks (one query: this is the payment path)."""
+    found = session.execute(_AT_TILL, {"pass_id": pass_id}).one_or_none()
+    return None if found is None else AtTill(*found)
 
 
 def new_pin() -> str:
@@ -178,7 +217,9 @@ def issue_passes(
         pin = None
         if household.pin_hash is None and household.id not in have_pin:
             pin = new_pin()
-            session.add(PassPin(household_id=household.id, pin_hash=hash_secret(pin), issued_at=now))
+            session.add(
+                PassPin(household_id=household.id, pin_hash=hash_secret(pin), issued_at=now)
+            )
             have_pin.add(household.id)
         for child_id in owners:
             row = Pass(
@@ -245,8 +286,9 @@ def reprint(session: Session, passes: list[Pass], keyring: Keyring) -> list[Issu
     kid, key = keyring.mac_key("pass")
     names = {i: n for i, n in session.execute(select(Fund.id, Fund.name))}
     return [
-        IssuedPass(p.id, p.number, make_pass_code(p.id, kid, key), names[p.fund_id],
-                   p.household_id, None)
+        IssuedPass(
+            p.id, p.number, make_pass_code(p.id, kid, key), names[p.fund_id], p.household_id, None
+        )
         for p in passes
     ]
 
@@ -304,13 +346,14 @@ def issue_pin_letter(session: Session, household: Household, *, actor: str) -> s
         row.pin_hash, row.issued_at = hash_secret(pin), now
     unlocked = session.execute(
         update(Pass)
-        .where(Pass.household_id == household.id, Pass.status == "blocked",
-               Pass.blocked_reason == "pin")
+        .where(
+            Pass.household_id == household.id,
+            Pass.status == "blocked",
+            Pass.blocked_reason == "pin",
+        )
         .values(status="active", blocked_reason=None, blocked_at=None, pin_failures=0)
-    ).rowcount
-    session.execute(
-        update(Pass).where(Pass.household_id == household.id).values(pin_failures=0)
-    )
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(update(Pass).where(Pass.household_id == household.id).values(pin_failures=0))
     record_event(
         session,
         "household.pass_pin_issued",
@@ -349,21 +392,22 @@ def record_pin_failure(session: Session, pass_id: int, *, actor: str) -> int:
         record_event(session, "pass.pin_locked", actor=actor, **_scope(row))
     else:
         left = max(0, MAX_PIN_FAILURES - row.pin_failures)
-        record_event(session, "pass.pin_wrong", actor=actor, **_scope(row),
-                     after={"attempts_left": left})
+        record_event(
+            session, "pass.pin_wrong", actor=actor, **_scope(row), after={"attempts_left": left}
+        )
     return row.pin_failures
 
 
-def reset_pin_failures(session: Session, row: Pass) -> None:
+def reset_pin_failures(session: Session, row: Pass | AtTill) -> None:
     """Forget earlier wrong PINs after a right one."""
     if row.pin_failures:
-        row.pin_failures = 0
+        session.execute(update(Pass).where(Pass.id == row.id).values(pin_failures=0))
 
 
 # -- which voucher pays ----------------------------------------------------------------------------
 
 
-def paying_voucher(session: Session, row: Pass) -> int | None:
+def paying_voucher(session: Session, row: Pass | AtTill) -> int | None:
     """Return the voucher a payment with this pass draws on (see the module's docstring)."""
     query = select(Voucher.id, Voucher.status).join(Child, Child.id == Voucher.child_id)
     if row.child_id is not None:
@@ -415,8 +459,13 @@ def request_pass(session: Session, household: Household, *, actor: str) -> PassR
         )
     row = PassRequest(household_id=household.id, fund_id=household.fund_id, created_at=_now())
     session.add(row)
-    record_event(session, "household.pass_requested", actor=actor,
-                 subject=f"household:{household.id}", funds=[household.fund_id])
+    record_event(
+        session,
+        "household.pass_requested",
+        actor=actor,
+        subject=f"household:{household.id}",
+        funds=[household.fund_id],
+    )
     return row
 
 
@@ -465,6 +514,7 @@ def usage(session: Session, fund_id: int) -> list[dict[str, Any]]:
     ).scalars():
         phone, card = h.activated_at is not None, bool(passes.get(h.id))
         way = "both" if phone and card else "phone" if phone else "pass" if card else "none"
-        rows.append({"household": h, "way": way, "passes": passes.get(h.id, 0),
-                     "requested": h.id in asked})
+        rows.append(
+            {"household": h, "way": way, "passes": passes.get(h.id, 0), "requested": h.id in asked}
+        )
     return rows

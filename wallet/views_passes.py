@@ -124,7 +124,9 @@ def balance():  # type: ignore[no-untyped-def]
             error, status = {"code": err.code, "message": str(err.message)}, err.status
     elif request.method == "POST":
         status = 400
-    return render_template("wallet/pass_balance.html", form=form, error=error, budgets=budgets), status
+    return render_template(
+        "wallet/pass_balance.html", form=form, error=error, budgets=budgets
+    ), status
 
 
 def _budgets(row: Pass | None, pin: str) -> list[dict[str, Any]]:

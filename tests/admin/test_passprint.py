@@ -58,7 +58,9 @@ def test_the_fast_qr_codes_equal_the_qrcode_librarys_own(text: str) -> None:
 
 
 def test_cards_are_id1_pages_or_ten_per_a4_sheet() -> None:
-    cards = [passprint.Card(f"{123456789000 + i}", "KP2:" + "A" * 40, "Kindpakket") for i in range(11)]
+    cards = [
+        passprint.Card(f"{123456789000 + i}", "KP2:" + "A" * 40, "Kindpakket") for i in range(11)
+    ]
     one_each = _pages(passprint.render_cards(cards, layout="card"))
     assert len(one_each) == 11
     width_mm = float(one_each[0].mediabox.width) * 25.4 / 72
@@ -72,7 +74,10 @@ def test_cards_are_id1_pages_or_ten_per_a4_sheet() -> None:
 
 
 def test_the_passes_command_prints_cards_and_pin_letters_once(
-    run_cli, engine: Engine, world: World, tmp_path: Path  # type: ignore[no-untyped-def]
+    run_cli,
+    engine: Engine,
+    world: World,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     _imported(engine, world)
     out = tmp_path / "passen.pdf"
@@ -95,15 +100,26 @@ def test_the_passes_command_prints_cards_and_pin_letters_once(
 
 
 def test_per_child_passes_and_an_unknown_household_from_the_command_line(
-    run_cli, engine: Engine, world: World, tmp_path: Path  # type: ignore[no-untyped-def]
+    run_cli,
+    engine: Engine,
+    world: World,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     _imported(engine, world)
     out = tmp_path / "p.pdf"
     bad = run_cli("passes", str(world.fund_id), "--out", str(out), "--household", "NOPE")
     assert bad.exit_code == 2 and "NOPE" in bad.output and not out.exists()
     result = run_cli(
-        "passes", str(world.fund_id), "--out", str(out), "--per", "child",
-        "--household", "H-1", "--layout", "card",
+        "passes",
+        str(world.fund_id),
+        "--out",
+        str(out),
+        "--per",
+        "child",
+        "--household",
+        "H-1",
+        "--layout",
+        "card",
     )
     assert result.exit_code == 0, result.output
     assert "2 passes" in result.output and "1 PIN letters" in result.output

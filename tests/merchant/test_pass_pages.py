@@ -67,7 +67,12 @@ def test_the_municipality_prints_blocks_replaces_and_sends_a_new_pin(
     )
     assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
     session.rollback()
-    for name in ("fund.passes_issued", "pass.replaced", "pass.blocked", "household.pass_pin_issued"):
+    for name in (
+        "fund.passes_issued",
+        "pass.replaced",
+        "pass.blocked",
+        "household.pass_pin_issued",
+    ):
         assert _events(session, name) == 1, name
 
 

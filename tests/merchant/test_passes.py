@@ -78,7 +78,7 @@ def test_three_wrong_pins_block_the_pass_until_the_municipality_sends_a_new_pin(
     assert first.status_code == 401 and first.get_json()["error"]["attempts_left"] == 2
     assert pay(client, token=card.code, pin="97532", amount_cents=100).status_code == 401
     third = pay(client, token=card.code, pin="97533", amount_cents=100).get_json()["error"]
-    assert third["code"] == "pass_blocked" and "municipality" in third["message"].lower() or (
+    assert (third["code"] == "pass_blocked" and "municipality" in third["message"].lower()) or (
         "gemeente" in third["message"]
     )
     # Now even the right PIN is refused: the pass is blocked.
@@ -133,7 +133,9 @@ def test_per_child_passes_pay_from_that_childs_budget_only(
     login(client, world.cashier.email)
     response = pay(client, token=issued[0].code, pin=issued[0].pin, amount_cents=30_001)
     assert response.get_json()["error"]["code"] == "insufficient_balance"
-    assert pay(client, token=issued[0].code, pin=issued[0].pin, amount_cents=30_000).status_code == 201
+    assert (
+        pay(client, token=issued[0].code, pin=issued[0].pin, amount_cents=30_000).status_code == 201
+    )
     assert store.balance(session, world.vouchers[0].account) == 0
     assert store.balance(session, world.vouchers[1].account) == 30_000
 
