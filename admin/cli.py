@@ -111,9 +111,15 @@ def reset_user(email: str, password: bool, active: bool | None) -> None:
 
 
 def _commands() -> list[click.Command]:
-    from admin import cli_funds, cli_reports, cli_shops
+    from admin import cli_funds, cli_passes, cli_reports, cli_shops
 
-    return [admin_group, *cli_funds.commands, *cli_shops.commands, *cli_reports.commands]
+    return [
+        admin_group,
+        *cli_funds.commands,
+        *cli_shops.commands,
+        *cli_reports.commands,
+        *cli_passes.commands,
+    ]
 
 
 commands: list[click.Command] = _commands()

@@ -43,6 +43,10 @@ def letter_texts(language: str) -> LetterTexts:
                     "Show the QR code on your screen at the till. The shop only sees whether "
                     "there is enough budget. The shop never sees your name."
                 ),
+                _(
+                    "No smartphone? Ask the municipality for a Kindpakket pass. The shop scans "
+                    "the pass and you type your PIN."
+                ),
             ),
             keep=_("Keep this letter safe. Lost your code? Please contact {municipality}."),
             date=_("Date"),

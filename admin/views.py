@@ -124,6 +124,7 @@ def feature_blueprints() -> list[Blueprint]:
         views_audit,
         views_bank,
         views_funds,
+        views_passes,
         views_reports,
         views_settlement,
         views_shops,
@@ -136,4 +137,5 @@ def feature_blueprints() -> list[Blueprint]:
         views_settlement.bp,
         views_bank.bp,
         views_audit.bp,
+        views_passes.bp,
     ]

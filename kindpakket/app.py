@@ -79,6 +79,9 @@ def _register_blueprints(app: Flask) -> None:
             module.init_app(app)
     for blueprint in admin_views.feature_blueprints():
         app.register_blueprint(blueprint)
+    from wallet import views_passes as wallet_passes
+
+    app.register_blueprint(wallet_passes.bp)
 
 
 _COVERED = "kindpakket_checkpoint_covered"

@@ -20,6 +20,7 @@ import base64
 import binascii
 import builtins
 import fcntl
+import hmac
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,8 @@ from nacl.signing import SigningKey, VerifyKey
 
 log = logging.getLogger(__name__)
 
-PURPOSES: frozenset[str] = frozenset({"token", "checkpoint"})
+# "pass": the seed keys the MAC of printed passes (kindpakket.keys.Keyring.mac_key).
+PURPOSES: frozenset[str] = frozenset({"token", "checkpoint", "pass"})
 DEFAULT_OVERLAP_SECONDS = 7 * 24 * 3600
 METADATA_FILE = "keys.json"
 LOCK_FILE = ".lock"
@@ -250,6 +253,24 @@ class Keyring:
             for info in self._load()
             if info.purpose == purpose and (info.not_after is None or when < info.not_after)
         ]
+
+    def mac_key(self, purpose: str, kid: str | None = None) -> tuple[str, bytes]:
+        """Return ``(kid, 32-byte MAC key)`` derived from a key's private seed.
+
+        Without ``kid``: the newest valid key (made on first use). With ``kid``: that key even
+        after rotation or retirement, since what it authenticates (a printed pass) outlives
+        it; blocking what was printed is the database's job. None found: KeyringError.
+        """
+        _check_purpose(purpose)
+        if kid is None:
+            info = self.ensure(purpose)
+        else:
+            found = [k for k in self._load() if k.purpose == purpose and k.kid == kid.lower()]
+            if not found:
+                raise KeyringError("no_key", f"geen sleutel {kid!r} (no such key)")
+            info = found[0]
+        seed = self._private(info).encode()
+        return info.kid, hmac.new(seed, b"kindpakket mac " + purpose.encode(), sha256).digest()
 
     # -- changing ------------------------------------------------------------
 

@@ -10,5 +10,6 @@ from ledger import models as _ledger  # noqa: F401
 from ledger.base import Base
 from merchant import models as _merchant  # noqa: F401
 from wallet import models as _wallet  # noqa: F401
+from wallet import passmodels as _passes  # noqa: F401
 
 metadata = Base.metadata

@@ -16,7 +16,7 @@ from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import failed, limiter
-from merchant import auth, redemptions, refunds, reports
+from merchant import auth, passpay, redemptions, refunds, reports
 from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
 
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
@@ -26,6 +26,9 @@ ERRORS = "error: {error: {code, message}}"
 # try one code often); scanned tokens are signed and exempt.
 TYPED_CODE_LIMIT_PER_SHOP = "10 per minute; 60 per hour; 300 per day"
 TYPED_CODE_LIMIT_PER_CODE = "5 per minute"
+# PINs typed for printed passes: each pass blocks itself after 3 wrong PINs; this bounds
+# one shop trying many passes (refused attempts only).
+PASS_TRIES_PER_SHOP = "10 per minute; 60 per hour; 300 per day"  # noqa: S105 - a rate
 
 
 def _shop_key() -> str:
@@ -45,6 +48,12 @@ def _scanned() -> bool:
     """Return True when the request carries a scanned token (not a typed code)."""
     body = request.get_json(silent=True) or {}
     return not (isinstance(body, dict) and body.get("code") and not body.get("token"))
+
+
+def _not_a_pass() -> bool:
+    """Return True unless the request pays with a printed pass (``KP2:`` token)."""
+    body = request.get_json(silent=True) or {}
+    return not (isinstance(body, dict) and passpay.is_pass_code(str(body.get("token") or "")))
 
 
 def payment_json(payment: redemptions.Payment) -> dict[str, Any]:
@@ -100,9 +109,13 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
             idempotency_key=data["idempotency_key"],
             keyring=app_keyring(),
             skew=int(current_app.config["TOKEN_CLOCK_SKEW_SECONDS"]),
+            pin=data.get("pin"),
         )
     if err := refused.error:
         db.start_over()  # undo the attempt, but keep the refusal recorded below
+        passpay.after_refusal(
+            db.session, data.get("token"), err, app_keyring(), actor=f"shop_user:{cashier.id}"
+        )
         redemptions.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
         return jsonify(err.to_dict()), err.status
     return payment_json(payment), (200 if payment.replayed else 201)
@@ -118,6 +131,12 @@ class Redemptions(MethodView):
     )
     @limiter.limit(
         TYPED_CODE_LIMIT_PER_CODE, key_func=_code_key, exempt_when=_scanned, deduct_when=failed
+    )
+    @limiter.limit(
+        PASS_TRIES_PER_SHOP,
+        key_func=lambda: "pass-" + _shop_key(),
+        exempt_when=_not_a_pass,
+        deduct_when=failed,
     )
     @blp.arguments(RedemptionIn)
     @blp.response(201, PaymentOut)

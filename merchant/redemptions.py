@@ -27,6 +27,7 @@ from ledger import store
 from ledger.bulk import bind_value
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import HEAD, LedgerAccount, LedgerPosting
+from merchant import passpay
 from merchant.models import (
     Redemption,
     Refusal,
@@ -122,6 +123,7 @@ def redeem(
     code: str | None = None,
     now: datetime | None = None,
     skew: int = 5,
+    pin: str | None = None,
 ) -> Payment:
     """Pay ``amount_cents`` from the voucher behind a token (or typed code) to the shop.
 
@@ -131,7 +133,17 @@ def redeem(
     state: dict[str, int] = {}
     try:
         return _redeem(
-            session, state, cashier, amount_cents, idempotency_key, keyring, token, code, now, skew
+            session,
+            state,
+            cashier,
+            amount_cents,
+            idempotency_key,
+            keyring,
+            token,
+            code,
+            now,
+            skew,
+            pin,
         )
     except Refused:
         raise
@@ -153,11 +165,12 @@ def _redeem(
     code: str | None,
     now: datetime,
     skew: int,
+    pin: str | None = None,
 ) -> Payment:
     _check_cashier(cashier)
     key = _check_key(key)
     try:
-        nonce, voucher_id = _resolve(session, token, code, now, keyring, skew)
+        nonce, voucher_id = _resolve(session, token, code, now, keyring, skew, pin)
     except DomainError:
         # A repeat of an answered request returns the first result, even though its token
         # is used or expired by now.
@@ -215,8 +228,11 @@ def _resolve(
     now: datetime,
     keyring: Keyring,
     skew: int,
+    pin: str | None = None,
 ) -> tuple[str, int]:
     """Return ``(nonce, voucher id)``; a scanned token is checked without the database."""
+    if token and passpay.is_pass_code(token):  # a printed pass and its PIN (merchant.passpay)
+        return passpay.resolve(session, token, pin, keyring)
     if token:
         payload = verify_token_text(token, now=now, keyring=keyring, skew=skew)
         return payload.nonce_hex, payload.voucher_id

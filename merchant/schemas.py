@@ -12,6 +12,8 @@ class RedemptionIn(Schema):
 
     token = fields.String(load_default=None, validate=validate.Length(max=700))
     code = fields.String(load_default=None, validate=validate.Length(max=40))
+    # The family's PIN, typed on the PIN pad when the token is a printed pass ("KP2:...").
+    pin = fields.String(load_default=None, validate=validate.Length(max=12))
     amount_cents = fields.Integer(required=True, strict=True)
     idempotency_key = fields.String(required=True, validate=validate.Length(min=8, max=80))
 

@@ -27,6 +27,9 @@ STATUSES = {
     "insufficient_balance": 409,
     "idempotency_conflict": 409,
     "refund_too_large": 409,
+    "pass_invalid": 404,
+    "pass_pin_wrong": 401,
+    "pass_blocked": 409,
 }
 
 register_statuses(STATUSES)

@@ -17,6 +17,11 @@ STATUSES = {
     "token_used": 409,
     "pin_locked": 429,
     "payment_code_busy": 503,
+    "pass_or_pin_wrong": 401,
+    "pass_not_found": 404,
+    "pass_blocked": 409,
+    "pass_not_active": 409,
+    "pass_requested": 409,
 }
 
 register_statuses(STATUSES)

@@ -143,6 +143,7 @@ PAGES: list[tuple[str, str]] = [
     ("anonymous", "/admin/login"),
     ("anonymous", "/receipt/{seq}"),
     ("anonymous", "/no-such-page"),
+    ("anonymous", "/pass"),
     ("family", "/wallet/"),
     ("family", "/wallet/pay/{voucher}"),
     ("family", "/wallet/history"),
@@ -159,6 +160,7 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/admin/reports/{fund}"),
     ("admin", "/admin/settlement/{fund}"),
     ("admin", "/admin/audit/"),
+    ("admin", "/admin/passes/{fund}"),
 ]
 
 STRUCTURE_JS = """() => ({

@@ -32,6 +32,7 @@ from merchant.models import ShopUser
 from tests import factories as fx
 from tests.shell import audit_walk_world as ww
 from wallet.models import FamilySession, Fund, Municipality
+from wallet.passmodels import Pass
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TODAY = date.today().isoformat()
@@ -470,6 +471,66 @@ def walk_family(walk: Walk) -> None:
     )
 
 
+def walk_passes(walk: Walk) -> None:
+    """Passes: the municipality prints, blocks, replaces, re-PINs; the family orders and
+    blocks one; a wrong PIN on the public balance page counts towards the pass's lockout."""
+    w, adm, fam = walk.w, walk.admin, walk.family
+    base = f"/admin/passes/{w.fund_a}"
+    printing = {"layout": "card", "language": "nl"}
+    walk.step(
+        "POST admin_passes.setting",
+        [("fund.pass_setting_changed", {w.a})],
+        lambda: _ok(adm.post(f"{base}/setting", data={"per": "household"}), 302),
+    )
+    walk.step(
+        "POST wallet_passes.order",
+        [("household.pass_requested", {w.a})],
+        lambda: _ok(fam.post("/wallet/passes/request"), 302),
+    )
+    walk.step(
+        "POST admin_passes.print_passes",
+        [("fund.passes_issued", {w.a}), ("fund.passes_issued", {w.a})],
+        lambda: (
+            _ok(adm.post(f"{base}/households/{w.household}/print", data=printing), 200),
+            _ok(adm.post(f"{base}/print", data=printing), 200),
+        ),
+    )
+    first = walk.one(Pass, Pass.household_id == w.household)
+    walk.step(
+        "POST admin_passes.replace",
+        [("pass.replaced", {w.a})],
+        lambda: _ok(adm.post(f"{base}/passes/{first.id}/replace", data=printing), 200),
+    )
+    second = walk.one(Pass, Pass.household_id == w.household, Pass.status == "active")
+    walk.step(
+        "POST admin_passes.block",
+        [("pass.blocked", {w.a})],
+        lambda: _ok(adm.post(f"{base}/passes/{second.id}/block"), 302),
+    )
+    walk.step(
+        "POST admin_passes.pin_letter",
+        [("household.pass_pin_issued", {w.a}), ("household.pin_letter_printed", {w.a})],
+        lambda: _ok(adm.post(f"{base}/households/{w.household}/pin", data=printing), 200),
+    )
+    other = walk.one(Pass, Pass.household_id == w.household_2, Pass.status == "active")
+    walk.step(
+        "POST wallet_passes.balance",
+        [("pass.pin_wrong", {w.a})],
+        lambda: _ok(
+            walk.anonymous.post("/pass", data={"number": other.number, "pin": "97531"}), 401
+        ),
+    )
+    third = walk.one(Pass, Pass.household_id == w.household)
+    _ok(adm.post(f"{base}/passes/{third.id}/replace", data=printing), 200)
+    ww.new_events(walk.engine, w)
+    fresh = walk.one(Pass, Pass.household_id == w.household, Pass.status == "active")
+    walk.step(
+        "POST wallet_passes.block",
+        [("pass.blocked", {w.a})],
+        lambda: _ok(fam.post(f"/wallet/passes/{fresh.id}/block"), 302),
+    )
+
+
 NEW_PASSWORD = "paars paard plakt postzegels"
 
 
@@ -529,7 +590,15 @@ def test_every_state_changing_route_is_audited_in_each_municipality_it_touches(
     walk = Walk(app, engine, world)
     routes = changing_routes(app)
     assert not set(ROUTES_WITHOUT_EVENT) - routes, "the allow-list names routes that are gone"
-    parts = (walk_logins, walk_shop, walk_municipality, walk_family, walk_witness, walk_logouts)
+    parts = (
+        walk_logins,
+        walk_shop,
+        walk_municipality,
+        walk_passes,
+        walk_family,
+        walk_witness,
+        walk_logouts,
+    )
     for part in parts:
         part(walk)
     assert not walk.problems, "\n".join(walk.problems)

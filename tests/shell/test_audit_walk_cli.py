@@ -134,6 +134,11 @@ def test_every_state_changing_command_is_audited_in_each_municipality_it_touches
         [fa, "--out", str(tmp_path / "brieven.pdf")],
         [("fund.letters_printed", {w.a}), ("household.code_issued", {w.a})],
     )
+    step(
+        "passes",
+        [fa, "--out", str(tmp_path / "passen.pdf"), "--per", "household"],
+        [("fund.pass_setting_changed", {w.a}), ("fund.passes_issued", {w.a})],
+    )
     step("shop approve", [str(w.pending_shop), fa], [("shop.approved", {w.a})])
     step(
         "shop reject",

@@ -12,13 +12,15 @@ const lang = root.dataset.lang || "nl";
 const messages = JSON.parse(root.dataset.messages);
 const texts = JSON.parse(root.dataset.texts);
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
-const STEPS = ["step-scan", "step-code", "step-amount", "step-result"];
+const STEPS = ["step-scan", "step-code", "step-amount", "step-pin", "step-result"];
+const PASS_PREFIX = "KP2:"; // a printed Kindpakket pass: paying needs the PIN pad
 
 let keys = null;
 let scanner = null;
 let cameraFailed = false;
 let busy = false;
-let pending = null; // {token} or {code}
+let pending = null; // {token} or {code}; {token, pass: true} for a printed pass
+let passAmount = null; // cents typed before the PIN pad
 let lastBody = null; // resent as is (same idempotency key) after a network failure
 
 function show(step) {
@@ -59,6 +61,14 @@ async function checkToken(text) {
 async function onCode(text) {
   if (busy) return;
   busy = true;
+  if (text.trim().toUpperCase().startsWith(PASS_PREFIX)) {
+    // A pass is checked by the server only (its code is authenticated with a secret key).
+    stopCamera();
+    pending = { token: text.trim().toUpperCase(), pass: true };
+    askAmount();
+    busy = false;
+    return;
+  }
   $("scan-status").textContent = texts.checking;
   try {
     await checkToken(text);
@@ -162,6 +172,7 @@ function paid(body) {
 async function send(body) {
   lastBody = body;
   $("pay").disabled = true;
+  $("pin-pay").disabled = true;
   $("scan-status").textContent = texts.sending;
   let response;
   let data;
@@ -178,6 +189,7 @@ async function send(body) {
     return;
   } finally {
     $("pay").disabled = false;
+    $("pin-pay").disabled = false;
   }
   if (response.ok) {
     paid(data);
@@ -185,6 +197,10 @@ async function send(body) {
     networkFailure();
   } else {
     const error = data.error;
+    if (error.code === "pass_pin_wrong" && pending && pending.pass) {
+      askPin(error.message || $("step-pin").dataset.wrong); // the same payment, a new try
+      return;
+    }
     refused(error.code, error.message || messages[error.code] || error.code, {
       balance: error.balance_cents !== undefined ? formatEuro(error.balance_cents) : null,
     });
@@ -246,7 +262,55 @@ $("amount-form").addEventListener("submit", (event) => {
     $("amount").focus();
     return;
   }
+  if (pending && pending.pass) {
+    passAmount = cents;
+    askPin();
+    return;
+  }
   send({ ...pending, amount_cents: cents, idempotency_key: newKey() });
+});
+
+// -- the PIN pad of a printed pass --------------------------------------------------------
+
+function askPin(message = "") {
+  show("step-pin");
+  $("pin-amount").textContent = formatEuro(passAmount);
+  $("pin").value = "";
+  $("pin-error").textContent = message;
+  $("pin-error").hidden = !message;
+  $("pin").setAttribute("aria-invalid", message ? "true" : "false");
+  $("pin").focus();
+}
+
+for (const key of document.querySelectorAll(".pin-key[data-digit]")) {
+  key.addEventListener("click", () => {
+    if ($("pin").value.length < 12) $("pin").value += key.dataset.digit;
+  });
+}
+$("pin-clear").addEventListener("click", () => {
+  $("pin").value = "";
+  $("pin").focus();
+});
+$("pin-back").addEventListener("click", () => {
+  $("pin").value = $("pin").value.slice(0, -1);
+});
+$("pin").addEventListener("input", () => {
+  $("pin").value = $("pin").value.replace(/\D/g, "").slice(0, 12);
+});
+
+$("pin-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const pin = $("pin").value;
+  if (pin.length < 5) {
+    $("pin-error").textContent = $("step-pin").dataset.short;
+    $("pin-error").hidden = false;
+    $("pin").setAttribute("aria-invalid", "true");
+    $("pin").focus();
+    return;
+  }
+  const { pass, ...body } = pending;
+  $("pin").value = ""; // the PIN is not kept on the page
+  send({ ...body, pin, amount_cents: passAmount, idempotency_key: newKey() });
 });
 
 $("retry").addEventListener("click", () => {
@@ -258,7 +322,9 @@ $("lower").addEventListener("click", () => askAmount());
 for (const button of document.querySelectorAll('[data-action="restart"]')) {
   button.addEventListener("click", () => {
     pending = null;
+    passAmount = null;
     $("payment-code").value = "";
+    $("pin").value = "";
     startCamera();
   });
 }
