@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -124,6 +124,29 @@ def index():  # type: ignore[no-untyped-def]
 
 def feature_blueprints() -> list[Blueprint]:
     """Return the blueprints of the municipality's feature pages (funds, shops, reports...)."""
-    from admin import views_audit, views_funds, views_reports, views_settlement, views_shops
+    from admin import (
+        views_audit,
+        views_funds,
+        views_households,
+        views_more,
+        views_reports,
+        views_settlement,
+        views_shops,
+    )
 
-    return [views_funds.bp, views_shops.bp, views_reports.bp, views_settlement.bp, views_audit.bp]
+    return [
+        views_funds.bp,
+        views_households.bp,
+        views_shops.bp,
+        views_reports.bp,
+        views_settlement.bp,
+        views_audit.bp,
+        views_more.bp,
+    ]
+
+
+def init_app(app: Flask) -> None:
+    """Offer the municipality's menu to every admin page."""
+    from admin import menu
+
+    menu.init_app(app)
