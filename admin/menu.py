@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from admin import auth, shops
 from kindpakket.db import db
+from merchant.services import CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -90,4 +91,5 @@ def init_app(app: Flask) -> None:
             "admin_menu": items,
             "admin_menu_current": current,
             "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "category_label": lambda key: CATEGORIES.get(key, key),
         }

@@ -200,6 +200,10 @@ def _action(fund_id: int, batch_id: int, action: Any, done: str) -> Any:
 @require_role(*auth.FINANCE)
 def confirm(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
     """Record that the bank has paid the batch."""
+    # The button shows on a draft too: downloading does not reload the page (no stale page).
+    if _batch(fund_id, batch_id)[1].status == "draft":
+        flash(_("Download the SEPA file and give it to the bank first; then confirm."), "error")
+        return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))
     return _action(fund_id, batch_id, settlement.confirm, _("The batch is confirmed as paid."))
 
 

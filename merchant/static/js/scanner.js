@@ -60,6 +60,7 @@ async function onCode(text) {
   if (busy) return;
   busy = true;
   $("scan-status").textContent = texts.checking;
+  let checked = true;
   try {
     await checkToken(text);
   } catch (err) {
@@ -71,10 +72,11 @@ async function onCode(text) {
       return;
     }
     // No code: the keys could not be fetched or checked here; the server decides.
+    checked = false;
   }
   stopCamera();
   pending = { token: text.trim() };
-  askAmount();
+  askAmount(checked);
   busy = false;
 }
 
@@ -104,7 +106,9 @@ function startCamera() {
   });
 }
 
-function askAmount() {
+// Only a code this browser checked is called valid; a typed code is checked by the server.
+function askAmount(checked = false) {
+  $("amount-title").textContent = checked ? texts.title_checked : texts.title_unchecked;
   show("step-amount");
   $("amount").value = "";
   $("amount").setAttribute("aria-invalid", "false");
