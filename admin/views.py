@@ -129,6 +129,7 @@ def feature_blueprints() -> list[Blueprint]:
         views_funds,
         views_households,
         views_more,
+        views_public,
         views_reports,
         views_settlement,
         views_shops,
@@ -142,6 +143,7 @@ def feature_blueprints() -> list[Blueprint]:
         views_settlement.bp,
         views_audit.bp,
         views_more.bp,
+        views_public.bp,
     ]
 
 
