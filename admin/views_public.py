@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin import privacy, publicfigures
 from admin import letters as letter_pdf
+from admin import privacy, publicfigures
 from kindpakket.db import db
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
