@@ -24,8 +24,9 @@ lock:
 		--strip-extras --extra test --all-build-deps --no-emit-index-url --no-emit-find-links \
 		-o requirements.lock pyproject.toml
 
+# `make demo PORT=8080` (or KINDPAKKET_DEMO_PORT=8080 make demo); DEMO_ARGS go to the command.
 demo: $(STAMP)
-	$(BIN)/kindpakket demo
+	$(BIN)/kindpakket demo $(if $(PORT),--port $(PORT)) $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

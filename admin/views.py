@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
@@ -124,7 +124,10 @@ def feature_blueprints() -> list[Blueprint]:
         views_audit,
         views_bank,
         views_funds,
+        views_households,
+        views_more,
         views_passes,
+        views_public,
         views_reports,
         views_settlement,
         views_shops,
@@ -132,10 +135,20 @@ def feature_blueprints() -> list[Blueprint]:
 
     return [
         views_funds.bp,
+        views_households.bp,
         views_shops.bp,
         views_reports.bp,
         views_settlement.bp,
         views_bank.bp,
         views_audit.bp,
         views_passes.bp,
+        views_more.bp,
+        views_public.bp,
     ]
+
+
+def init_app(app: Flask) -> None:
+    """Offer the municipality's menu to every admin page."""
+    from admin import menu
+
+    menu.init_app(app)

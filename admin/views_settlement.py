@@ -218,6 +218,10 @@ def _action(fund_id: int, batch_id: int, action: Any, done: str) -> Any:
 def confirm(fund_id: int, batch_id: int):  # type: ignore[no-untyped-def]
     """Record by hand, with a reason, that the bank has paid the batch."""
     b = _batch(fund_id, batch_id)[1]
+    # The button shows on a draft too: downloading does not reload the page (no stale page).
+    if b.status == "draft":
+        flash(_("Download the SEPA file and give it to the bank first; then confirm."), "error")
+        return redirect(url_for(".batch", fund_id=fund_id, batch_id=batch_id))
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

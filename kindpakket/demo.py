@@ -1,6 +1,6 @@
 """The demo: a fresh SQLite database seeded through the real use cases, then a local server.
 
-    kindpakket demo [--port 5000] [--keep]
+    kindpakket demo [--port 5000] [--keep]   (or KINDPAKKET_DEMO_PORT=8080; make demo PORT=8080)
 
 Everything is made the way the municipality, shops and families would make it (fund
 creation, CSV import, shop applications and approvals, payments by signed token, a refund),
@@ -324,7 +324,14 @@ def print_info(info: DemoInfo) -> None:
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="KINDPAKKET_DEMO_PORT",
+    help="also read from KINDPAKKET_DEMO_PORT (make demo PORT=8080)",
+)
 @click.option("--keep", is_flag=True, help="keep the data of the previous demo run")
 @click.option("--no-serve", is_flag=True, help="seed and print, but do not start the server")
 def demo_command(host: str, port: int, keep: bool, no_serve: bool) -> None:

@@ -120,17 +120,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:
+        from kindpakket.httperrors import message  # Werkzeug's descriptions are English
+
         if err.code and err.code >= 400 and wants_json():
-            body: dict[str, Any] = {
-                "error": {"code": _slug(err.name), "message": err.description or err.name}
-            }
+            body: dict[str, Any] = {"error": {"code": _slug(err.name), "message": message(err)}}
             messages = getattr(err, "data", {}).get("messages") if hasattr(err, "data") else None
             if messages:
                 body["error"]["code"] = "invalid_input"
                 body["error"]["fields"] = messages
             return jsonify(body), err.code
         if err.code and err.code >= 400:
-            return render_template("error.html", code=err.code, message=err.description), err.code
+            return render_template("error.html", code=err.code, message=message(err)), err.code
         return err
 
 

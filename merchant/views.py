@@ -157,7 +157,17 @@ def index():  # type: ignore[no-untyped-def]
 def scan():  # type: ignore[no-untyped-def]
     """Show the scanner: camera or typed code, amount, result."""
     messages = {code: str(text) for code, text in redemptions.MESSAGES.items()}
-    return render_template("merchant/scan.html", messages=messages, client=_client_texts())
+    approved = db.session.execute(
+        select(ShopApproval.id).where(
+            ShopApproval.shop_id == auth.me().shop_id, ShopApproval.status == "approved"
+        )
+    ).first()
+    return render_template(
+        "merchant/scan.html",
+        messages=messages,
+        client=_client_texts(),
+        not_approved=approved is None,
+    )
 
 
 def _client_texts() -> dict[str, str]:
@@ -169,6 +179,8 @@ def _client_texts() -> dict[str, str]:
         "network": _("No connection. The payment was not confirmed. Try again."),
         "crypto_unavailable": _("This browser cannot check the code; the server will check it."),
         "code_ok": _("Code is valid."),
+        "title_checked": _("Code is valid. Enter the amount"),
+        "title_unchecked": _("Enter the amount. The code is checked when you confirm."),
         "code": _("Error code"),
         "left": _("Budget left"),
         "receipt": _("Receipt number"),

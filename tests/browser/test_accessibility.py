@@ -65,7 +65,12 @@ def _seed(session: Session, ring: Keyring) -> dict[str, int]:
         keyring=ring,
     )
     session.commit()
-    return {"fund": fund.id, "voucher": vouchers[0].id, "seq": paid.ledger_seq}
+    return {
+        "fund": fund.id,
+        "voucher": vouchers[0].id,
+        "seq": paid.ledger_seq,
+        "household": household.id,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +166,12 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/admin/settlement/{fund}"),
     ("admin", "/admin/audit/"),
     ("admin", "/admin/passes/{fund}"),
+    ("admin", "/admin/staff"),
+    ("admin", "/admin/funds/{fund}/households/{household}"),
+    ("anonymous", "/open/voorbeeld/shops"),
+    ("anonymous", "/open/voorbeeld/spending/{fund}"),
+    ("anonymous", "/open/voorbeeld/accessibility"),
+    ("anonymous", "/open/voorbeeld/privacy"),
 ]
 
 STRUCTURE_JS = """() => ({

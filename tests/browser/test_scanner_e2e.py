@@ -93,6 +93,8 @@ def test_camera_scan_pays_and_the_wallet_shows_it(
         _cashier_logs_in(cashier, base, w.cashier.email)
         expect(cashier.locator("#step-amount")).to_be_visible(timeout=15_000)
         expect(cashier.locator("#amount")).to_be_focused()
+        title = cashier.locator("#amount-title")
+        expect(title).to_have_text("De code is geldig. Vul het bedrag in")
         cashier.keyboard.type("12,50")
         cashier.keyboard.press("Enter")
         expect(cashier.locator("#result-title")).to_have_text("Betaald")
@@ -126,6 +128,10 @@ def test_typed_code_pays_and_a_reused_code_is_refused_in_plain_words(
         expect(cashier.locator("#step-code")).to_be_visible(timeout=10_000)
         cashier.fill("#payment-code", code)
         cashier.press("#payment-code", "Enter")
+        # Nothing has checked a typed code yet: the page must not call it valid.
+        expect(cashier.locator("#amount-title")).to_have_text(
+            "Vul het bedrag in. De code wordt gecontroleerd als u bevestigt."
+        )
         cashier.fill("#amount", "7.5")
         cashier.click("#pay")
         expect(cashier.locator("#result-title")).to_have_text("Betaald")

@@ -359,6 +359,17 @@ def walk_municipality(walk: Walk) -> None:
             200,
         ),
     )
+    walk.step(
+        "POST admin_households.topup",
+        [("voucher.topped_up", {w.a})],
+        lambda: _ok(
+            adm.post(
+                f"/admin/funds/{w.fund_a}/households/{w.household_2}/topup",
+                data={"child": "H-2-C1", "amount": "25,00"},
+            ),
+            302,
+        ),
+    )
     settle = {"until": TODAY, "execution_date": TODAY, "version": "03"}
     url = f"/admin/settlement/{w.fund_a}"
     walk.step(

@@ -70,6 +70,7 @@ async function onCode(text) {
     return;
   }
   $("scan-status").textContent = texts.checking;
+  let checked = true;
   try {
     await checkToken(text);
   } catch (err) {
@@ -81,10 +82,11 @@ async function onCode(text) {
       return;
     }
     // No code: the keys could not be fetched or checked here; the server decides.
+    checked = false;
   }
   stopCamera();
   pending = { token: text.trim() };
-  askAmount();
+  askAmount(checked);
   busy = false;
 }
 
@@ -114,7 +116,9 @@ function startCamera() {
   });
 }
 
-function askAmount() {
+// Only a code this browser checked is called valid; a typed code is checked by the server.
+function askAmount(checked = false) {
+  $("amount-title").textContent = checked ? texts.title_checked : texts.title_unchecked;
   show("step-amount");
   $("amount").value = "";
   $("amount").setAttribute("aria-invalid", "false");
