@@ -16,7 +16,6 @@ from admin import letters as letter_pdf
 from admin.views_funds import ReissueForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
-from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro, parse_amount
 from ledger import store
@@ -103,13 +102,12 @@ def topup(fund_id: int, household_id: int):  # type: ignore[no-untyped-def]
     form = _topup_form(household)
     if not form.validate_on_submit():
         return _page(fund, household, form, status=400)
-    try:
+    with db.refusing() as refused:
         cents = parse_amount(form.amount.data or "")
         issuance.topup(
             db.session, fund, form.child.data or "", cents, actor=auth.me().actor, ip=_ip()
         )
-    except DomainError as err:
-        db.discard()
+    if err := refused.error:
         return _page(fund, household, form, error=err.message, status=err.status)
     flash(
         _(

@@ -60,7 +60,8 @@ def test_admin_reports_and_settles_in_a_browser(
         xml = Path(xml_download.value.path()).read_bytes()
         sepa.validate_pain001(xml, "03")
         assert xml_download.value.suggested_filename.endswith(".xml")
-        # No reload: the confirm button is on the page the download left in place.
+        # No reload: the confirm form is on the page the download left in place.
+        page.locator("#reason").fill("Bankafschrift van vandaag")
         page.get_by_role("button", name="De bank heeft betaald: bevestigen").click()
         page.wait_for_url("**/batches/*")
         assert page.locator(".flash").first.is_visible()
