@@ -23,7 +23,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from admin import businessdays, rollup, sepa
+from admin import businessdays, notify, rollup, sepa
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
@@ -336,6 +336,7 @@ def _change(
         after=_describe(batch),
         ip=ip,
     )
+    notify.payouts(session, batch, status)
 
 
 def export_file(

@@ -124,6 +124,20 @@ def index():  # type: ignore[no-untyped-def]
 
 def feature_blueprints() -> list[Blueprint]:
     """Return the blueprints of the municipality's feature pages (funds, shops, reports...)."""
-    from admin import views_audit, views_funds, views_reports, views_settlement, views_shops
+    from admin import (
+        views_audit,
+        views_funds,
+        views_notify,
+        views_reports,
+        views_settlement,
+        views_shops,
+    )
 
-    return [views_funds.bp, views_shops.bp, views_reports.bp, views_settlement.bp, views_audit.bp]
+    return [
+        views_funds.bp,
+        views_shops.bp,
+        views_reports.bp,
+        views_settlement.bp,
+        views_audit.bp,
+        views_notify.bp,
+    ]

@@ -86,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(receipts.bp)
     app.register_blueprint(notify_views.bp)
     receipts.init_parties(app, (family_party, shop_party, municipality_party))
+    from wallet import views_email
+
+    app.register_blueprint(views_email.bp)
     for module in (wallet_views, merchant_views, admin_views):
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):

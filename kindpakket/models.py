@@ -7,10 +7,10 @@ from admin import models as _admin  # noqa: F401
 from kindpakket import audit as _audit  # noqa: F401
 from kindpakket import hold as _hold  # noqa: F401
 from kindpakket import outbox as _outbox  # noqa: F401
-from wallet import contact as _contact  # noqa: F401
 from ledger import models as _ledger  # noqa: F401
 from ledger.base import Base
 from merchant import models as _merchant  # noqa: F401
+from wallet import contact as _contact  # noqa: F401
 from wallet import models as _wallet  # noqa: F401
 
 metadata = Base.metadata

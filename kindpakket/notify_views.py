@@ -80,7 +80,7 @@ def save_preferences(token: str) -> Any:
         record_event(
             db.session,
             "notification.preferences_changed",
-            actor=recipient,
+            actor=recipient.replace("admin_user:", "admin:"),  # the link's holder
             subject=recipient,
             municipalities=[municipality],
             before={k: before[k] for k in changed},

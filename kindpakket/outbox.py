@@ -241,7 +241,7 @@ def enqueue_many(
         return 0
     dialect = session.get_bind().dialect.name
     table = OutboxMessage.__table__
-    stmt: Any = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
     queued = 0
     for start in range(0, len(values), 2000):

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from kindpakket import outbox
 from kindpakket import time as clock
 from kindpakket.db import db
-from kindpakket.mailer import MailError, Mailer, build, parse_url
+from kindpakket.mailer import Mailer, MailError, build, parse_url
 from kindpakket.notices import render
 from kindpakket.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage, WorkerHeartbeat
 
@@ -178,7 +178,10 @@ def _settle(session: Session, row: OutboxMessage, err: MailError | None, stats: 
         }
         stats.retried += 1
     session.execute(
-        update(OutboxMessage).where(mine).values(**values).execution_options(synchronize_session=False)
+        update(OutboxMessage)
+        .where(mine)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -279,9 +282,9 @@ def heartbeat_problem() -> str | None:
         return None
     stale = cfg["WORKER_STALE_SECONDS"]
     with db.reader() as session:
-        newest = session.execute(select(WorkerHeartbeat.beat_at).order_by(
-            WorkerHeartbeat.beat_at.desc()
-        )).scalar()
+        newest = session.execute(
+            select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at.desc())
+        ).scalar()
     if newest is None:
         return "no worker has started (KINDPAKKET_WORKER_EXPECTED is on)"
     age = (datetime.now(UTC) - newest).total_seconds()

@@ -26,6 +26,7 @@ from kindpakket.time import local_day
 from ledger import store
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import HEAD, LedgerAccount, LedgerPosting
+from merchant import notify
 from merchant.models import (
     Redemption,
     Refusal,
@@ -447,6 +448,7 @@ def _book(
         raise refusal("token_used", voucher_id=scene.voucher_id) from None
     voucher = voucher_account(scene.voucher_id)
     balance = store.balance(session, voucher) if scene.show_balance_to_shop else None
+    notify.receipt(session, scene.voucher_id, scene.shop_name, amount, receipt, scene.fund_id)
     return _payment(_Paid(id=new_id, **values), balance)
 
 

@@ -17,6 +17,7 @@ from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
+from merchant import notify
 from merchant.models import Shop, ShopUser, shop_fund_ids
 
 CATEGORIES: dict[str, object] = {
@@ -165,6 +166,7 @@ def apply_shop(session: Session, form: Application, *, ip: str | None = None) ->
         after={"name": shop.name, "kvk": kvk, "category": shop.category},
         ip=ip,
     )
+    notify.shop_applied(session, shop)
     return shop
 
 
