@@ -161,6 +161,8 @@ def daily_digest(session: Session, today: date) -> int:
     queued = 0
     for m in {m for m, _ in outbox_staff(session)}:
         sent, failed = counts.get(m, (0, 0))
+        if not (sent or failed or waiting.get(m)):
+            continue  # nothing to tell: no empty digests
         queued += outbox.notify_staff(
             session,
             "staff.daily_digest",

@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr
 from urllib.parse import unquote, urlsplit
 
@@ -37,6 +38,9 @@ class SmtpSettings:
     password: str | None = None
 
 
+# Long headers (the List-Unsubscribe URL) stay as they are instead of RFC 2047 encoded words,
+# which mail programs do not decode in that header; RFC 5322 allows 998 characters.
+POLICY = default_policy.clone(max_line_length=998)
 SCHEMES = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 
 
@@ -71,18 +75,18 @@ def build(
     unsubscribe_url: str,
 ) -> EmailMessage:
     """Return a multipart/alternative message (text first, HTML preferred by readers)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = formataddr((sender_name, sender))
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id
-    msg["Content-Language"] = language
     msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return msg
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kindpakket import outbox
@@ -186,14 +187,18 @@ def _settle(session: Session, row: OutboxMessage, err: MailError | None, stats: 
 
 
 def heartbeat(name: str, started: datetime, stats: Stats) -> None:
-    """Record that this worker is alive (one small write transaction)."""
+    """Record that this worker is alive (one small upsert)."""
     now = datetime.now(UTC)
     with db.transaction() as session:
-        row = session.get(WorkerHeartbeat, name)
-        if row is None:
-            session.add(WorkerHeartbeat(name=name, started_at=started, beat_at=now))
-        else:
-            row.beat_at, row.sent, row.failed = now, stats.sent, stats.failed
+        table = WorkerHeartbeat.__table__
+        dialect = session.get_bind().dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"beat_at": now, "sent": stats.sent, "failed": stats.failed}
+        session.execute(
+            insert(table)
+            .values(name=name, started_at=started, **values)
+            .on_conflict_do_update(index_elements=["name"], set_=values)
+        )
 
 
 def run_jobs(today: date, stats: Stats) -> None:
