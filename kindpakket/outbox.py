@@ -242,10 +242,11 @@ def enqueue_many(
     dialect = session.get_bind().dialect.name
     table = OutboxMessage.__table__
     stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING counts what was inserted (executemany's rowcount is -1 on psycopg).
+    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     queued = 0
     for start in range(0, len(values), 2000):
-        queued += session.execute(stmt, values[start : start + 2000]).rowcount or 0
+        queued += len(session.execute(stmt, values[start : start + 2000]).all())
     return queued
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,9 @@ class Inbox:
         if self.answer is not None:
             return self.answer
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
         self.received.set()
         if self.hold is not None:
             import asyncio
