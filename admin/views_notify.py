@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 
 from admin import auth, reminder_letters
 from admin import reminders as jobs  # noqa: F401 - registers the worker's daily jobs
@@ -34,7 +35,7 @@ class ReminderForm(FlaskForm):
 
     language = RadioField(
         _l("Language of the letters"),
-        choices=[("nl", "Nederlands"), ("en", "English")],
+        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
         default="nl",
     )
 

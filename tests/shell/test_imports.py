@@ -30,6 +30,11 @@ PLATFORM = {
     "sepatext",
     "inputs",
     "openapi",
+    "outbox",
+    "notices",
+    "mailer",
+    "notify_views",
+    "worker",
 }
 PURE_LEDGER = {
     "encoding",
