@@ -12,6 +12,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from admin import letters as letter_pdf
+from admin import notify
 from admin.letter_texts import letter_texts
 from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
@@ -104,6 +105,7 @@ def issue_budgets(
         store.append_many(session, specs[start : start + BATCH])
         if progress:
             progress("issue", min(start + BATCH, len(specs)), len(specs))
+    notify.budgets_issued(session, fund, grants)
     if import_run is None:
         record_event(
             session,

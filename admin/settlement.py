@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from admin import businessdays, rollup, sepa, sepa_messages
+from admin import businessdays, notify, rollup, sepa, sepa_messages
 from admin.models import Payout, SettlementBatch
 from admin.reports import P, payable_accounts, payable_ids, today
 from kindpakket.audit import record_event
@@ -326,6 +326,7 @@ def _change(
         after=_describe(batch),
         ip=ip,
     )
+    notify.payouts(session, batch, status)
 
 
 def export_file(

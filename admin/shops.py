@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin import notify
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from ledger import store
@@ -121,6 +122,7 @@ def decide(
         after={"fund": fund.id, "status": status, "reason": approval.reason},
         ip=ip,
     )
+    notify.shop_decided(session, shop, fund, status, approval.reason)
     return approval
 
 
@@ -198,6 +200,7 @@ def suspend_shop(session: Session, shop: Shop, reason: str, *, actor: str) -> Sh
         before={"status": before},
         after={"status": "suspended", "reason": reason.strip()},
     )
+    notify.shop_suspended(session, shop, reason.strip())
     return shop
 
 

@@ -126,6 +126,7 @@ def feature_blueprints() -> list[Blueprint]:
         views_funds,
         views_households,
         views_more,
+        views_notify,
         views_passes,
         views_public,
         views_reports,
@@ -144,6 +145,7 @@ def feature_blueprints() -> list[Blueprint]:
         views_passes.bp,
         views_more.bp,
         views_public.bp,
+        views_notify.bp,
     ]
 
 

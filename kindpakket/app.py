@@ -9,7 +9,19 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kindpakket import auth, config, errors, health, i18n, inputs, logs, metrics, openapi, security
+from kindpakket import (
+    auth,
+    config,
+    errors,
+    health,
+    i18n,
+    inputs,
+    logs,
+    metrics,
+    openapi,
+    security,
+    worker,
+)
 from kindpakket import time as clock
 from kindpakket.api import api
 from kindpakket.db import db
@@ -40,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # after the API, so our handlers win over flask-smorest's
     _register_blueprints(app)
     health.init_app(app)
+    health.register_check("worker_heartbeat", worker.heartbeat_problem)  # off unless expected
     metrics.init_app(app)
     db.before_commit(_roll_up_bulk)
     db.before_commit(_checkpoint_when_due)
@@ -61,7 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from admin import api as admin_api
     from admin import views as admin_views
     from admin.parties import municipality_party
-    from kindpakket import ledger_api, public_api, receipts, witness_api
+    from kindpakket import ledger_api, notify_views, public_api, receipts, witness_api
     from merchant import api as merchant_api
     from merchant import views as merchant_views
     from merchant.parties import shop_party
@@ -72,7 +85,11 @@ def _register_blueprints(app: Flask) -> None:
     for module in (public_api, ledger_api, witness_api, wallet_api, merchant_api, admin_api):
         api.register_blueprint(module.blp)
     app.register_blueprint(receipts.bp)
+    app.register_blueprint(notify_views.bp)
     receipts.init_parties(app, (family_party, shop_party, municipality_party))
+    from wallet import views_email
+
+    app.register_blueprint(views_email.bp)
     for module in (wallet_views, merchant_views, admin_views):
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):

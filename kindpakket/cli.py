@@ -9,6 +9,7 @@ from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
 from kindpakket.ops_cli import commands as ops_commands
 from kindpakket.witness_cli import witness_group
+from kindpakket.worker_cli import worker_command
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -39,6 +40,7 @@ def db_upgrade() -> None:
 
 main.add_command(ledger_group)
 main.add_command(witness_group)  # needs no app and no database
+main.add_command(worker_command)
 for _command in ops_commands:
     main.add_command(_command)
 

@@ -40,6 +40,15 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "LOG_LEVEL": ("INFO", str),
     "REQUEST_ID_FROM_PROXY": (False, lambda v: str(v).lower() in {"1", "true", "yes"}),
     "METRICS_TOKEN": (None, str),  # bearer token for /metrics; unset: /metrics answers 404
+    # notifications (kindpakket/worker.py, README "Notifications")
+    "SMTP_URL": (None, str),  # smtp://host:25, smtp+starttls://user:pw@host:587, smtps://...
+    "MAIL_FROM": ("kindpakket@localhost", str),
+    "OUTBOX_RETENTION_DAYS": (90, int),  # sent/failed rows (no bodies) are deleted after this
+    "JOBS_HOUR": (7, int),  # daily reminders and digests run from this Amsterdam hour
+    # /readyz fails without a recent worker heartbeat; default: on when SMTP_URL is set
+    "WORKER_EXPECTED": (None, lambda v: str(v).lower() in {"1", "true", "yes"}),
+    "WORKER_STALE_SECONDS": (120, int),
+    "FUND_LOW_CENTS": (100_000, int),  # staff hear when a fund's unissued balance is below
 }
 
 
@@ -57,6 +66,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'kindpakket.db'}"
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
+    if settings["WORKER_EXPECTED"] is None:
+        settings["WORKER_EXPECTED"] = bool(settings["SMTP_URL"])
     if not settings["KEY_DIR"]:
         settings["KEY_DIR"] = str(instance / "keys")
     if not settings["SECRET_KEY"]:

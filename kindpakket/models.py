@@ -6,9 +6,11 @@ The factory side of the shell may import actor packages; platform modules may no
 from admin import models as _admin  # noqa: F401
 from kindpakket import audit as _audit  # noqa: F401
 from kindpakket import hold as _hold  # noqa: F401
+from kindpakket import outbox as _outbox  # noqa: F401
 from ledger import models as _ledger  # noqa: F401
 from ledger.base import Base
 from merchant import models as _merchant  # noqa: F401
+from wallet import contact as _contact  # noqa: F401
 from wallet import models as _wallet  # noqa: F401
 from wallet import passmodels as _passes  # noqa: F401
 

@@ -27,7 +27,7 @@ from ledger import store
 from ledger.bulk import bind_value
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import HEAD, LedgerAccount, LedgerPosting
-from merchant import passpay
+from merchant import notify, passpay
 from merchant.models import (
     Redemption,
     Refusal,
@@ -466,6 +466,7 @@ def _book(
         return (*values.values(), stored)
 
     entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta)
+    receipt_to = notify.receipt_to(session, scene.voucher_id)  # before the chain lock
     try:
         try:
             appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))
@@ -481,6 +482,8 @@ def _book(
         balance = (appended.balances or {}).get(voucher)
         if balance is None:  # pragma: no cover - a fresh append always carries its balances
             balance = store.balance(session, voucher)
+    if receipt_to is not None:  # receipts are off by default: one INSERT when on
+        notify.queue_receipt(session, receipt_to, scene, amount, values["receipt_number"])
     return _payment(_Paid(id=int(inserted[0]), **values, created_at=created), balance)
 
 

@@ -18,6 +18,7 @@ from kindpakket.errors import DomainError
 from kindpakket.iban import compact_iban
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
+from merchant import notify
 from merchant.models import Shop, ShopUser, shop_fund_ids
 
 CATEGORIES: dict[str, object] = {
@@ -158,6 +159,7 @@ def apply_shop(session: Session, form: Application, *, ip: str | None = None) ->
         after={"name": shop.name, "kvk": kvk, "category": shop.category},
         ip=ip,
     )
+    notify.shop_applied(session, shop)
     return shop
 
 

@@ -21,6 +21,7 @@ from kindpakket.receipts import verify_url
 from ledger import store
 from ledger.encoding import decode
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
+from wallet import contact
 from wallet.activation import (
     PinPolicy,
     activate,
@@ -186,6 +187,7 @@ def block_voucher(session: Session, household: Household, voucher: Voucher, *, a
         before={"status": "active"},
         after={"status": "blocked"},
     )
+    contact.notify(session, household, "family.voucher_blocked", _notice(voucher))
 
 
 def unblock_voucher(
@@ -214,3 +216,13 @@ def unblock_voucher(
         before={"status": "blocked"},
         after={"status": "active"},
     )
+    contact.notify(session, household, "family.voucher_unblocked", _notice(voucher))
+
+
+def _notice(voucher: Voucher) -> dict[str, Any]:
+    """Return the parameters of a blocked/unblocked notice."""
+    return {
+        "child": voucher.child.first_name,
+        "fund": voucher.fund.name,
+        "url": contact.wallet_url(),
+    }

@@ -22,6 +22,7 @@ STATUSES = {
     "pass_blocked": 409,
     "pass_not_active": 409,
     "pass_requested": 409,
+    "link_invalid": 404,
 }
 
 register_statuses(STATUSES)

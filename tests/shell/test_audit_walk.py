@@ -30,6 +30,7 @@ from ledger import checkpoint as ckpt
 from ledger import witness as wit
 from merchant.models import ShopUser
 from tests import factories as fx
+from tests.shell import audit_walk_notify
 from tests.shell import audit_walk_world as ww
 from wallet.models import FamilySession, Fund, Municipality
 from wallet.passmodels import Pass
@@ -69,6 +70,9 @@ COMMANDS_WITHOUT_EVENT = {
     "witness run": "the witness's own side: writes only its state file and needs no product "
     "database; the cosignature it POSTs is recorded by the ledger as ledger.cosigned "
     "(POST witness_api.add_cosignature, walked above)",
+    "worker": "sends queued e-mail and runs the daily reminder jobs; each message it sends or "
+    "gives up is recorded in the outbox (the municipality's notifications page), the changes "
+    "that caused them were audited when they were made",
     "limiter clear": "Flask-Limiter's command: resets rate-limit counters in the limiter's "
     "storage (Redis or memory), not data. Not audited yet: rate limits belong to h5-auth",
 }
@@ -601,11 +605,13 @@ def test_every_state_changing_route_is_audited_in_each_municipality_it_touches(
     walk = Walk(app, engine, world)
     routes = changing_routes(app)
     assert not set(ROUTES_WITHOUT_EVENT) - routes, "the allow-list names routes that are gone"
+    notify = lambda walk: audit_walk_notify.walk_notify(walk, _ok)  # noqa: E731
     parts = (
         walk_logins,
         walk_shop,
         walk_municipality,
         walk_passes,
+        notify,
         walk_family,
         walk_witness,
         walk_logouts,

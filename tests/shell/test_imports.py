@@ -32,6 +32,11 @@ PLATFORM = {
     "openapi",
     "iban",
     "emails",
+    "outbox",
+    "notices",
+    "mailer",
+    "notify_views",
+    "worker",
 }
 PURE_LEDGER = {
     "encoding",
