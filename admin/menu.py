@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -85,7 +85,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _menu() -> dict[str, Any]:
-        if not (request.blueprint or "").startswith("admin"):
+        # Mail templates render in the worker, with an app but no request.
+        if not has_request_context() or not (request.blueprint or "").startswith("admin"):
             return {}
         return {
             "admin_menu": items,

@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,11 +40,7 @@ def _staff(session: Session, municipalities: Iterable[int] | None) -> list[tuple
 outbox.register_staff(_staff)
 
 
-def base_url(path: str = "") -> str:
-    """Return an absolute link into this installation (empty outside an app)."""
-    if not has_app_context():
-        return ""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}{path}"
+base_url = outbox.absolute_url  # the platform's one builder of links in messages
 
 
 def budgets_issued(session: Session, fund: Fund, grants: Sequence[tuple[int, int]]) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import JSON, Index, Integer, String, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -296,3 +297,15 @@ def record_job(session: Session, job: str, period: str, queued: int) -> None:
 def backoff(attempts: int) -> timedelta:
     """Return the wait before attempt ``attempts + 1``: 1, 2, 4 ... minutes, at most an hour."""
     return timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+
+
+def absolute_url(path: str = "") -> str:
+    """Return an absolute link into this installation for a message's button.
+
+    Empty outside an app (a service called from a plain test or script): the message then
+    goes without a button rather than the change failing.
+    """
+    if not has_app_context():
+        return ""
+    base = str(current_app.config.get("BASE_URL") or "")
+    return f"{base.rstrip('/')}{path}" if base else ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,9 +18,7 @@ def shop_applied(session: Session, shop: Shop) -> None:
     """Thank the shop for its application and tell every municipality's staff about it."""
     to = Recipient(f"shop:{shop.id}", shop.email, "nl")
     outbox.enqueue(session, "shop.application_received", to, {"shop": shop.name})
-    url = ""
-    if has_app_context():
-        url = f"{current_app.config['BASE_URL'].rstrip('/')}/admin/shops/"
+    url = outbox.absolute_url("/admin/shops/")
     outbox.notify_staff(
         session,
         "staff.shop_applied",

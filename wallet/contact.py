@@ -84,7 +84,7 @@ def notify(session: Session, household: Household, event: str, params: dict[str,
 
 def wallet_url() -> str:
     """Return the absolute URL of the wallet (the messages' button)."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/wallet/"
+    return outbox.absolute_url("/wallet/")
 
 
 def _serializer() -> URLSafeTimedSerializer:
