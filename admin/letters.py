@@ -18,7 +18,8 @@ from kindpakket.money import format_euro as euro_text
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
-LANGUAGES = ("nl", "en")
+LANGUAGES = ("nl", "en", "tr", "ar", "pl", "uk")  # kindpakket.i18n.FAMILY_LANGUAGES
+RTL = frozenset({"ar"})  # shaped right to left (fpdf2 text shaping with uharfbuzz)
 LEFT = 20.0  # mm; DIN 5008 left margin, also the left edge of the envelope window
 WIDTH = 170.0  # mm of text width on A4 (210 - 2 x 20)
 GREY = (90, 90, 90)
@@ -116,6 +117,16 @@ def render_letters(
     return bytes(pdf.output())
 
 
+def _shape_rtl(pdf: FPDF) -> None:
+    """Shape Arabic text right to left (joined letters; needs uharfbuzz)."""
+    pdf.set_text_shaping(use_shaping_engine=True, direction="rtl", script="arab", language="ara")
+
+
+def _start(pdf: FPDF) -> str:
+    """Return the alignment of running text: right for right-to-left letters, else left."""
+    return "R" if pdf.text_shaping else "L"
+
+
 def _check_language(language: str) -> None:
     """Refuse a language we have no texts for."""
     if language not in LANGUAGES:
@@ -130,6 +141,8 @@ def _new_pdf(language: str, day: date) -> FPDF:
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_lang(language)
+    if language in RTL:
+        _shape_rtl(pdf)
     pdf.set_creation_date(datetime(day.year, day.month, day.day))
     return pdf
 
@@ -169,7 +182,8 @@ def _write(
     """Write a wrapped paragraph over the full text width."""
     pdf.set_font(FONT, "B" if bold else "", size)
     pdf.set_x(LEFT)
-    pdf.multi_cell(WIDTH, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    align = _start(pdf)
+    pdf.multi_cell(WIDTH, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _sender(pdf: FPDF, letter: Letter) -> None:
@@ -195,9 +209,13 @@ def _address_window(pdf: FPDF, letter: Letter) -> None:
     lines.append(f"{letter.postcode}  {letter.city.upper()}")
     pdf.set_xy(LEFT, 60)
     pdf.set_font(FONT, "", 11)
+    shaped = bool(pdf.text_shaping)
+    pdf.set_text_shaping(False)  # a Dutch postal address reads left to right in every letter
     for line in lines:
         pdf.set_x(LEFT)
         pdf.cell(85, 5.5, _fit(pdf, line.strip(), 85), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if shaped:
+        _shape_rtl(pdf)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
@@ -298,7 +316,8 @@ def _steps(pdf: FPDF, text: LetterTexts) -> None:
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, "", 10.5)
         pdf.set_xy(LEFT + 9, top + 0.5)
-        pdf.multi_cell(WIDTH - 9, 5, step, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        step_align = _start(pdf)
+        pdf.multi_cell(WIDTH - 9, 5, step, align=step_align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_y(max(pdf.get_y(), top + 6))
 
 

@@ -1,10 +1,12 @@
-"""Translation catalog tool: English msgids in the code, Dutch in ``<package>/i18n/nl/*.po``.
+"""Translation catalog tool: English msgids in the code, translations in ``<package>/i18n/<lang>``.
 
 Each package keeps one or more small .po fragments (so parallel work never edits one file);
-``compile`` merges them into ``kindpakket/translations/nl/LC_MESSAGES/messages.mo``.
+``compile`` merges them into ``kindpakket/translations/<lang>/LC_MESSAGES/messages.mo``.
+Dutch covers every msgid; Turkish, Arabic, Polish and Ukrainian cover the family's msgids
+(the wallet, the letters' texts and the shared page frame the family sees).
 
-    python -m kindpakket.i18n_catalog missing   # msgids without Dutch, as .po text to fill in
-    python -m kindpakket.i18n_catalog compile   # rebuild the .mo from all fragments
+    python -m kindpakket.i18n_catalog missing [lang]  # msgids without a translation, as .po text
+    python -m kindpakket.i18n_catalog compile         # rebuild every .mo from all fragments
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("kindpakket", "wallet", "merchant", "admin")
-MO_PATH = ROOT / "kindpakket" / "translations" / "nl" / "LC_MESSAGES" / "messages.mo"
+TRANSLATIONS = ROOT / "kindpakket" / "translations"
+MO_PATH = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.mo"
+LOCALES = ("nl", "tr", "ar", "pl", "uk")  # English is the msgid itself
+FAMILY_LOCALES = ("tr", "ar", "pl", "uk")  # these cover the family's msgids only
+FAMILY_SOURCES = (  # where the family's msgids are used (package-relative "package/file")
+    "wallet/",
+    "admin/letter_texts.py",
+    "kindpakket/templates/base.html",
+    "kindpakket/templates/error.html",
+    "kindpakket/httperrors.py",
+)
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
 METHODS = [
     ("**/migrations/**", "ignore"),
@@ -47,29 +59,45 @@ def extract() -> dict[str, list[str]]:
     return found
 
 
-def fragments() -> Catalog:
-    """Return one catalog merged from every package's Dutch fragments."""
+def mo_path(locale: str = "nl") -> Path:
+    """Return where the compiled catalog of ``locale`` lives."""
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo"
+
+
+def fragments(locale: str = "nl") -> Catalog:
+    """Return one catalog merged from every package's fragments for ``locale``."""
     fixed = datetime(2026, 1, 1, tzinfo=UTC)  # no build time in the file: compiles reproducibly
-    merged = Catalog(locale="nl", domain="messages", creation_date=fixed, revision_date=fixed)
+    merged = Catalog(locale=locale, domain="messages", creation_date=fixed, revision_date=fixed)
     for package in PACKAGES:
-        for path in sorted((ROOT / package / "i18n" / "nl").glob("*.po")):
+        for path in sorted((ROOT / package / "i18n" / locale).glob("*.po")):
             with path.open("rb") as fh:
-                for message in read_po(fh, locale="nl"):
+                for message in read_po(fh, locale=locale):
                     if message.id and message.string:
                         merged.add(message.id, message.string)
     return merged
 
 
-def missing() -> dict[str, list[str]]:
-    """Return msgids that have no Dutch translation yet."""
-    catalog = fragments()
-    return {m: where for m, where in extract().items() if m not in catalog}
+def is_family(where: list[str]) -> bool:
+    """Tell whether a msgid used at ``where`` is one the family sees."""
+    return any(place.startswith(FAMILY_SOURCES) for place in where)
 
 
-def compiled_bytes() -> bytes:
+def family_msgids() -> dict[str, list[str]]:
+    """Return the family's msgids (wallet, letters, the page frame) with where they are used."""
+    return {m: where for m, where in extract().items() if is_family(where)}
+
+
+def missing(locale: str = "nl") -> dict[str, list[str]]:
+    """Return msgids without a translation in ``locale``: all for Dutch, the family's for others."""
+    catalog = fragments(locale)
+    wanted = extract() if locale == "nl" else family_msgids()
+    return {m: where for m, where in wanted.items() if m not in catalog}
+
+
+def compiled_bytes(locale: str = "nl") -> bytes:
     """Return the .mo bytes of the merged fragments."""
     out = io.BytesIO()
-    write_mo(out, fragments())
+    write_mo(out, fragments(locale))
     return out.getvalue()
 
 
@@ -89,13 +117,14 @@ def compiled_messages(path: Path = MO_PATH) -> dict[object, object]:
         return messages(read_mo(fh))
 
 
-def compile_catalog() -> Path:
-    """Write the merged .mo file."""
-    MO_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = MO_PATH.with_suffix(".tmp")
-    tmp.write_bytes(compiled_bytes())
-    tmp.replace(MO_PATH)
-    return MO_PATH
+def compile_catalog(locale: str = "nl") -> Path:
+    """Write the merged .mo file of ``locale``."""
+    path = mo_path(locale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(compiled_bytes(locale))
+    tmp.replace(path)
+    return path
 
 
 def _po_escape(text: str) -> str:
@@ -105,13 +134,19 @@ def _po_escape(text: str) -> str:
 def main(argv: list[str]) -> int:
     """Run ``missing`` or ``compile``."""
     if argv[:1] == ["missing"]:
-        todo = missing()
-        for msgid, where in sorted(todo.items(), key=lambda kv: kv[1][0]):
-            print(f'#: {" ".join(where[:3])}\nmsgid "{_po_escape(msgid)}"\nmsgstr ""\n')
-        print(f"# {len(todo)} missing", file=sys.stderr)
-        return 1 if todo else 0
+        total = 0
+        for locale in argv[1:2] or LOCALES:
+            todo = missing(locale)
+            if todo:
+                print(f"# --- {locale}: <package>/i18n/{locale}/*.po ---\n")
+            for msgid, where in sorted(todo.items(), key=lambda kv: kv[1][0]):
+                print(f'#: {" ".join(where[:3])}\nmsgid "{_po_escape(msgid)}"\nmsgstr ""\n')
+            print(f"# {locale}: {len(todo)} missing", file=sys.stderr)
+            total += len(todo)
+        return 1 if total else 0
     if argv[:1] == ["compile"]:
-        print(compile_catalog())
+        for locale in LOCALES:
+            print(compile_catalog(locale))
         return 0
     print(__doc__)
     return 2

@@ -41,14 +41,18 @@ def parse_amount(text: str) -> int:
     return cents
 
 
+LOCALES = {"nl": "nl_NL", "tr": "tr_TR", "pl": "pl_PL", "uk": "uk_UA"}  # others: English style
+
+
 def format_euro(cents: int, language: str = "nl") -> str:
     """Return "€ 1.234,56" (Dutch) or "€1,234.56" (English): Babel's format, exact decimals.
 
     Babel puts a no-break space after the Dutch "€"; a plain one is kept, as always shown.
     """
-    locale = "nl_NL" if language == "nl" else "en"
+    locale = LOCALES.get(language, "en")
     amount = Decimal(int(cents)).scaleb(-2)
-    return format_currency(amount, "EUR", locale=locale).replace("\xa0", " ")
+    text = format_currency(amount, "EUR", locale=locale).replace("\xa0", " ")
+    return text.replace("EUR", "€")
 
 
 def euros_text(cents: int, decimal: str = ",") -> str:

@@ -1,0 +1,57 @@
+"""Letters in the family languages: Polish text, Arabic shaped right to left (uharfbuzz)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pypdf
+import pytest
+
+from admin.letter_texts import letter_texts
+from admin.letters import Letter, LetterChild, render_letters
+from tests.admin.conftest import words_app
+
+LETTER = Letter(
+    household_ref="HH-0001",
+    parent_name="Zoë de Vries",
+    address="Hoofdstraat 12",
+    postcode="9801 AB",
+    city="Zuidhorn",
+    activation_code="K7PMQ2XRT9HB",
+    activation_url="https://kindpakket.example.nl/wallet/activeer?h=HH-0001",
+    children=[LetterChild("Chloë", 30000)],
+    fund_name="Kindpakket 2025",
+    period_start=date(2025, 1, 1),
+    period_end=date(2025, 12, 31),
+    municipality_name="Gemeente Westerkwartier",
+)
+
+
+def _text(language: str) -> str:
+    with words_app().app_context():
+        texts = letter_texts(language)
+    pdf = render_letters([LETTER], texts, letter_date=date(2025, 1, 15))
+    return pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_polish_letter_is_in_polish() -> None:
+    text = _text("pl")
+    assert "Jak płacić" in text and "Twój kod aktywacyjny" in text
+    assert "15 stycznia 2025" in text and "300,00 €" in text
+    assert "How to pay" not in text and "Zo betaalt u" not in text
+
+
+def test_arabic_letter_is_in_arabic_and_keeps_the_address_left_to_right() -> None:
+    text = _text("ar")
+    assert "كيف تدفع" in text  # "How to pay", shaped and extracted in reading order
+    assert "رمز التفعيل الخاص بك" in text  # "Your activation code"
+    assert "How to pay" not in text
+    assert "9801 AB  ZUIDHORN" in text  # the postal address is not mirrored
+    assert "K7PM Q2XR T9HB" in text
+
+
+@pytest.mark.parametrize("language", ["tr", "uk"])
+def test_turkish_and_ukrainian_letters(language: str) -> None:
+    wording = {"tr": "Nasıl ödenir", "uk": "Як платити"}
+    assert wording[language] in _text(language)
