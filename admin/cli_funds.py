@@ -165,10 +165,20 @@ def topup(fund_key: str, child_ref: str, amount: str) -> None:
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:
-    """Return a callback that shows issuing progress on stderr."""
+    """Return a callback that shows progress per phase as a bar on stderr (a terminal).
+
+    Off a terminal (a log, a pipe) click prints the phase's label once instead of a bar.
+    """
+    bars: dict[str, Any] = {}
 
     def show(phase: str, done: int, total: int) -> None:
-        click.echo(f"\r{phase}: {done}/{total}", nl=done >= total, err=True)
+        bar = bars.get(phase)
+        if bar is None:
+            bar = bars[phase] = click.progressbar(length=total, label=phase, file=sys.stderr)
+            bar.render_progress()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.render_finish()
 
     return show
 
@@ -262,6 +272,7 @@ def letters(fund_key: str, out: Path, language: str, all_households: bool) -> No
             actor=ACTOR,
             base_url=current_app.config["BASE_URL"],
             language=language,
+            progress=_progress_printer(),
         )
         if batch is not None:
             out.write_bytes(batch.pdf)  # written before commit: a failed write rolls back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -184,3 +185,33 @@ def test_cli_refuses_a_dutch_category_naming_the_allowed_ones(run_cli, world: Wo
     assert "kleding" in refused.output and "clothing, sports" in refused.output
     made = run_cli(*args, "--categories", "clothing,toys", "--max-age", "12")
     assert made.exit_code == 0, made.output
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_import_pages_show_a_busy_state_and_the_counts(
+    admin_client: FlaskClient, world: World
+) -> None:
+    page = admin_client.get(f"/admin/funds/{world.fund_id}/import").get_data(as_text=True)
+    assert 'data-busy="upload-busy"' in page and "Bezig met controleren" in page
+    upload = {"file": (io.BytesIO(csv_bytes([row(), row(child="K-2")])), "kinderen.csv")}
+    preview = admin_client.post(f"/admin/funds/{world.fund_id}/import", data=upload)
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert 'data-busy="import-busy"' in body
+    assert "Bezig met importeren van 2 kinderen" in body
+    script = admin_client.get("/static/js/busy.js")
+    assert script.status_code == 200 and b"data-busy" in script.data
+
+
+def test_cli_letters_show_progress(run_cli, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv_file = tmp_path / "kinderen.csv"
+    csv_file.write_bytes(csv_bytes([row(), row(household="H-2", child="K-2")]))
+    imported = run_cli("import-children", str(world.fund_id), str(csv_file))
+    assert imported.exit_code == 0, imported.output
+    assert "budgetten / budgets" in imported.output
+    out = tmp_path / "brieven.pdf"
+    printed = run_cli("letters", str(world.fund_id), "--out", str(out))
+    assert printed.exit_code == 0, printed.output
+    assert "brieven / letters" in printed.output and out.read_bytes().startswith(b"%PDF")
