@@ -70,6 +70,7 @@ def _helpers() -> dict[str, Any]:
         "column_label": lambda key: csvimport.column_name(key, lang),
         "import_message": import_text.message,
         "change_label": lambda kind: CHANGE_LABELS.get(kind, kind),
+        "category_label": lambda key: CATEGORIES.get(key, key),
     }
 
 

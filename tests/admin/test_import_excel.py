@@ -175,6 +175,8 @@ def test_fund_page_offers_the_fixed_categories_and_refuses_others(
     with Session(engine) as s:
         fund = s.execute(select(Fund).where(Fund.name == "Kindpakket 2027")).scalar_one()
         assert fund.categories == ["sports"] and fund.max_age == 17
+    shown = admin_client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "Kinderen tot en met 17 jaar" in shown and "Winkelcategorieën: Sport" in shown
 
 
 def test_cli_refuses_a_dutch_category_naming_the_allowed_ones(run_cli, world: World) -> None:  # type: ignore[no-untyped-def]
