@@ -19,6 +19,7 @@ from admin import csvimport, funds, import_text, importer, issuance
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
+from merchant.services import CATEGORIES
 from wallet.models import Fund, Municipality
 
 ACTOR = "cli"
@@ -69,8 +70,19 @@ def fund_group() -> None:
 @click.option("--budget", required=True, help="amount per child, e.g. 300,00")
 @click.option("--deposit", default=None, help="money put into the fund now, e.g. 150000,00")
 @click.option("--reference-date", default=None, help="ages are taken on this day (default: start)")
-@click.option("--categories", multiple=True, help="shop categories allowed (default: all)")
+@click.option(
+    "--categories",
+    multiple=True,
+    help="shop categories allowed (default: all): " + ", ".join(CATEGORIES),
+)
 @click.option("--age-band", "age_bands", multiple=True, help="e.g. 0-11:250,00 (repeatable)")
+@click.option(
+    "--max-age",
+    type=click.IntRange(0, funds.MAX_AGE_LIMIT),
+    default=17,
+    show_default=True,
+    help="oldest age on the reference date a child may have to be imported",
+)
 @click.option("--pro-rata", is_flag=True, help="children added later get a part of the budget")
 @click.option("--show-balance-to-shop", is_flag=True, help="shops see the remaining budget")
 @with_appcontext
@@ -99,6 +111,7 @@ def create(slug: str, **options: Any) -> None:
             ),
             categories=options["categories"],
             age_bands=[funds.parse_age_band(b) for b in options["age_bands"]],
+            max_age=options["max_age"],
             pro_rata=options["pro_rata"],
             show_balance_to_shop=options["show_balance_to_shop"],
             actor=ACTOR,
@@ -152,10 +165,20 @@ def topup(fund_key: str, child_ref: str, amount: str) -> None:
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:
-    """Return a callback that shows issuing progress on stderr."""
+    """Return a callback that shows progress per phase as a bar on stderr (a terminal).
+
+    Off a terminal (a log, a pipe) click prints the phase's label once instead of a bar.
+    """
+    bars: dict[str, Any] = {}
 
     def show(phase: str, done: int, total: int) -> None:
-        click.echo(f"\r{phase}: {done}/{total}", nl=done >= total, err=True)
+        bar = bars.get(phase)
+        if bar is None:
+            bar = bars[phase] = click.progressbar(length=total, label=phase, file=sys.stderr)
+            bar.render_progress()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.render_finish()
 
     return show
 
@@ -249,6 +272,7 @@ def letters(fund_key: str, out: Path, language: str, all_households: bool) -> No
             actor=ACTOR,
             base_url=current_app.config["BASE_URL"],
             language=language,
+            progress=_progress_printer(),
         )
         if batch is not None:
             out.write_bytes(batch.pdf)  # written before commit: a failed write rolls back

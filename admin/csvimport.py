@@ -106,6 +106,7 @@ class ParseResult:
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+_SEPARATORS = (";", ",", "\t")
 _NL_POSTCODE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
 
 
@@ -136,6 +137,9 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+_SEPARATOR_NAMES = {";": "';'", ",": "','", "\t": "tab"}
+
+
 def sniff_delimiter(header_line: str) -> str:
     """Return ";" or "," (or a tab), whichever the header line uses most."""
     counts = {d: header_line.count(d) for d in (";", ",", "\t")}
@@ -143,37 +147,80 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def decode(data: bytes) -> str | None:
-    """Return the file as text without a BOM, or None when it is not UTF-8."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+    """Return the file as text without a BOM, or None when it cannot be read.
+
+    Excel saves CSV as UTF-8 (with or without BOM), UTF-16 with a BOM ("Unicode text")
+    or Windows-1252 ("CSV (door komma's gescheiden)"): tried in that order.
+    """
+    text: str | None = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    else:
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    return None if text is None or "\x00" in text else text
 
 
-def parse_csv(data: bytes, *, reference_date: date, max_errors: int = 500) -> ParseResult:
-    """Decode, read and validate a CSV file; return valid rows and every error found."""
+def split_separator_line(text: str) -> tuple[str | None, str]:
+    """Return the separator named by Excel's "sep=;" first line (or None) and the text after it."""
+    first, newline, rest = text.partition("\n")
+    match = re.fullmatch(r"sep=(.)", first.strip("\r"))
+    if match and match.group(1) in _SEPARATORS and newline:
+        return match.group(1), rest
+    return None, text
+
+
+def other_separator(cells: Sequence[str], delimiter: str, expected: int) -> str | None:
+    """Return the separator a wrong-length row uses instead of ``delimiter``, or None."""
+    line = delimiter.join(cells)
+    for other in _SEPARATORS:
+        if other != delimiter and len(next(csv.reader([line], delimiter=other))) == expected:
+            return other
+    return None
+
+
+def parse_csv(
+    data: bytes, *, reference_date: date, max_age: int | None = None, max_errors: int = 500
+) -> ParseResult:
+    """Decode, read and validate a CSV file; return valid rows and every error found.
+
+    ``max_age``: the oldest a child may be on ``reference_date`` (None: no limit).
+    """
     text = decode(data)
     if text is None:
         return ParseResult([], [RowError(None, None, "not_utf8")], ";", 0)
+    named, text = split_separator_line(text)
+    skipped = 0 if named is None else 1  # line numbers stay those of the file
     first_line = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(first_line)
+    delimiter = named or sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         return ParseResult([], [RowError(None, None, "empty_file")], delimiter, 0)
-    keys, errors = _read_header(header)
+    keys, errors = _read_header(header, 1 + skipped)
     rows: list[ImportRow] = []
     if errors:
         return ParseResult(rows, errors, delimiter, 1)
-    checker = _RowChecker(reference_date)
+    checker = _RowChecker(reference_date, max_age)
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are allowed
-        line = reader.line_num
+        line = reader.line_num + skipped
         if len(cells) != len(keys):
-            errors.append(
-                RowError(line, None, "field_count", {"found": len(cells), "expected": len(keys)})
-            )
+            other = other_separator(cells, delimiter, len(keys))
+            if other is not None:
+                params = {"found": _SEPARATOR_NAMES[other], "expected": _SEPARATOR_NAMES[delimiter]}
+                errors.append(RowError(line, None, "mixed_separator", params))
+            else:
+                params = {"found": len(cells), "expected": len(keys)}
+                errors.append(RowError(line, None, "field_count", params))
             continue
         row, row_errors = checker.check(line, dict(zip(keys, cells, strict=True)))
         errors.extend(row_errors)
@@ -183,26 +230,26 @@ def parse_csv(data: bytes, *, reference_date: date, max_errors: int = 500) -> Pa
             break
     if not rows and not errors:
         errors.append(RowError(None, None, "empty_file"))
-    return ParseResult(rows, errors, delimiter, reader.line_num)
+    return ParseResult(rows, errors, delimiter, reader.line_num + skipped)
 
 
-def _read_header(header: Sequence[str]) -> tuple[list[str], list[RowError]]:
+def _read_header(header: Sequence[str], line: int = 1) -> tuple[list[str], list[RowError]]:
     """Map header cells to column keys; report unknown, doubled and missing columns."""
     keys: list[str] = []
     errors: list[RowError] = []
     for cell in header:
         key = _LOOKUP.get(normalise_header(cell))
         if key is None:
-            errors.append(RowError(1, cell.strip(), "unknown_column", {"name": cell.strip()}))
+            errors.append(RowError(line, cell.strip(), "unknown_column", {"name": cell.strip()}))
             keys.append("")
         elif key in keys:
-            errors.append(RowError(1, key, "duplicate_column"))
+            errors.append(RowError(line, key, "duplicate_column"))
             keys.append("")
         else:
             keys.append(key)
     for column in COLUMNS:
         if column.required and column.key not in keys:
-            errors.append(RowError(1, column.key, "missing_column"))
+            errors.append(RowError(line, column.key, "missing_column"))
     return keys, errors
 
 
@@ -223,8 +270,9 @@ def _check_text(line: int, column: Column, values: dict[str, str]) -> RowError |
 class _RowChecker:
     """Validate rows one by one, remembering children and households seen earlier."""
 
-    def __init__(self, reference_date: date) -> None:
+    def __init__(self, reference_date: date, max_age: int | None = None) -> None:
         self.reference_date = reference_date
+        self.max_age = max_age
         self.children: dict[str, int] = {}  # child_ref -> first line
         self.households: dict[str, ImportRow] = {}  # household_ref -> first row
 
@@ -262,6 +310,11 @@ class _RowChecker:
             params = {"ref": self.reference_date.isoformat()}
             errors.append(RowError(line, "birth_date", "born_after_reference_date", params))
             return None
+        elif self.max_age is not None and age_on(born, self.reference_date) > self.max_age:
+            age = age_on(born, self.reference_date)
+            params = {"age": age, "max": self.max_age, "ref": self.reference_date.isoformat()}
+            errors.append(RowError(line, "birth_date", "too_old", params))
+            return None
         return born
 
     def _check_across_rows(self, row: ImportRow) -> tuple[ImportRow | None, list[RowError]]:
@@ -278,6 +331,11 @@ class _RowChecker:
                     RowError(row.line, name, "household_conflict", {"first": earlier.line})
                 ]
         return row, []
+
+
+def age_on(born: date, day: date) -> int:
+    """Return the age in whole years on ``day`` of someone born on ``born``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def normalise_postcode(text: str) -> str:

@@ -19,9 +19,10 @@ from kindpakket.errors import DomainError
 from kindpakket.money import parse_amount
 from ledger import store
 from ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
+from merchant.services import CATEGORIES
 from wallet.models import Child, Fund, Household, Municipality, Voucher
 
-_CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MAX_AGE_LIMIT = 30  # the highest age limit a fund may set
 _BAND = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*[:=]\s*(.+)$")
 
 
@@ -39,17 +40,23 @@ def parse_age_band(text: str) -> dict[str, int]:
 
 
 def parse_categories(values: Iterable[str]) -> list[str]:
-    """Return shop category slugs from words separated by commas or spaces; raise DomainError."""
+    """Return the shop category keys (``merchant.services.CATEGORIES``) named by words
+    separated by commas or spaces; raise DomainError naming the allowed keys."""
     found: list[str] = []
     for value in values:
         for word in re.split(r"[,\s]+", value.strip().lower()):
             if not word:
                 continue
-            if not _CATEGORY.match(word):
+            if word not in CATEGORIES:
                 raise DomainError(
                     "bad_category",
-                    _l("A category is one word of lower-case letters, digits, - or _."),
+                    _l(
+                        "Unknown shop category %(value)s; choose from: %(allowed)s.",
+                        value=word[:40],
+                        allowed=", ".join(CATEGORIES),
+                    ),
                     value=word[:40],
+                    allowed=", ".join(CATEGORIES),
                 )
             if word not in found:
                 found.append(word)
@@ -77,6 +84,7 @@ def create_fund(
     reference_date: date | None = None,
     categories: Iterable[str] = (),
     age_bands: Iterable[dict[str, Any]] = (),
+    max_age: int = 17,
     pro_rata: bool = False,
     show_balance_to_shop: bool = False,
     ip: str | None = None,
@@ -91,6 +99,11 @@ def create_fund(
         raise DomainError("amount_not_positive", _l("The amount must be more than zero."))
     bands = [dict(b) for b in age_bands]
     _check_bands(bands)
+    if not 0 <= max_age <= MAX_AGE_LIMIT:
+        raise DomainError(
+            "bad_max_age",
+            _l("The age limit must be a whole number from 0 to %(most)s.", most=MAX_AGE_LIMIT),
+        )
     fund = Fund(
         municipality_id=municipality.id,
         name=name,
@@ -99,6 +112,7 @@ def create_fund(
         budget_cents=budget_cents,
         reference_date=reference_date or start,
         age_bands=bands,
+        max_age=max_age,
         categories=parse_categories(categories),
         pro_rata=pro_rata,
         show_balance_to_shop=show_balance_to_shop,
@@ -156,6 +170,7 @@ def describe(fund: Fund) -> dict[str, Any]:
         "reference_date": fund.reference_date.isoformat(),
         "budget_cents": fund.budget_cents,
         "age_bands": fund.age_bands,
+        "max_age": fund.max_age,
         "categories": fund.categories,
         "pro_rata": fund.pro_rata,
         "show_balance_to_shop": fund.show_balance_to_shop,

@@ -17,7 +17,15 @@ from admin.csvimport import RowError, column_name
 from kindpakket.i18n import current_language
 
 MESSAGES: dict[str, Any] = {
-    "not_utf8": _l("the file is not UTF-8 text"),
+    "not_utf8": _l(
+        "the file cannot be read as text; in Excel choose "
+        "Save As \u2192 CSV UTF-8 (Comma delimited)"
+    ),
+    "mixed_separator": _l(
+        "this line is separated by {found} while the header uses {expected}; "
+        "use one separator in the whole file"
+    ),
+    "too_old": _l("the child is {age} on {ref}; this fund is for children up to {max}"),
     "empty_file": _l("the file has no rows"),
     "unknown_column": _l("unknown column {name!r}"),
     "duplicate_column": _l("column appears twice"),

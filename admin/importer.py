@@ -214,7 +214,7 @@ def import_rows(
     Returns the summary; when it has errors nothing was written.
     """
     day = on or clock.today()  # the municipality's day, not the server's
-    parsed = parse_csv(csv_bytes, reference_date=fund.reference_date)
+    parsed = parse_csv(csv_bytes, reference_date=fund.reference_date, max_age=fund.max_age)
     sha = hashlib.sha256(csv_bytes).hexdigest()
     if parsed.errors:
         return _summary(ImportPlan(rows=parsed.rows, errors=parsed.errors), sha, dry_run=True)

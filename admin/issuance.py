@@ -104,7 +104,7 @@ def issue_budgets(
     for start in range(0, len(specs), BATCH):
         store.append_many(session, specs[start : start + BATCH])
         if progress:
-            progress("issue", min(start + BATCH, len(specs)), len(specs))
+            progress("budgetten / budgets", min(start + BATCH, len(specs)), len(specs))
     notify.budgets_issued(session, fund, grants)
     if import_run is None:
         record_event(
@@ -203,6 +203,7 @@ def print_letters(
     base_url: str,
     language: str = "nl",
     ip: str | None = None,
+    progress: Progress | None = None,
 ) -> LetterBatch | None:
     """Issue a fresh activation code per household and render their letters (None if none).
 
@@ -216,7 +217,9 @@ def print_letters(
     vouchers = _vouchers_by_household(session, [h.id for h in households])
     left = store.balances(session, (v.account for vs in vouchers.values() for _, v in vs))
     letters = []
-    for household in households:
+    for number, household in enumerate(households, 1):
+        if progress is not None and (number % 50 == 0 or number == len(households)):
+            progress("brieven / letters", number, len(households))
         code = issue_activation_code(session, household, actor=actor)
         children = [
             letter_pdf.LetterChild(child.first_name, left[voucher.account])

@@ -23,9 +23,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.utils import secure_filename
-from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin import auth, csvimport, funds, import_text, importer, issuance
 from admin import letters as letter_pdf
@@ -34,6 +44,7 @@ from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro, parse_amount
+from merchant.services import CATEGORIES
 from wallet.models import Household, Municipality
 
 bp = Blueprint("admin_funds", __name__, url_prefix="/admin/funds", template_folder="templates")
@@ -59,6 +70,7 @@ def _helpers() -> dict[str, Any]:
         "column_label": lambda key: csvimport.column_name(key, lang),
         "import_message": import_text.message,
         "change_label": lambda kind: CHANGE_LABELS.get(kind, kind),
+        "category_label": lambda key: CATEGORIES.get(key, key),
     }
 
 
@@ -77,9 +89,17 @@ class FundForm(FlaskForm):
         _l("Amounts by age (optional), one band per line, e.g. 0-11:250,00"),
         validators=[Length(max=2000)],
     )
-    categories = StringField(
-        _l("Shop categories allowed, separated by commas (empty: all)"),
-        validators=[Length(max=1000)],
+    max_age = IntegerField(
+        _l("Age limit: oldest age on the reference date"),
+        default=17,
+        validators=[Optional(), NumberRange(min=0, max=funds.MAX_AGE_LIMIT)],
+    )
+    categories = SelectMultipleField(
+        _l("Shop categories allowed (none ticked: all)"),
+        choices=[SelectChoice(k, v) for k, v in CATEGORIES.items()],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=False,  # funds.parse_categories refuses unknown keys, naming the allowed
     )
     pro_rata = BooleanField(_l("Children added later get a part of the budget (pro rata)"))
     show_balance_to_shop = BooleanField(_l("Shops see the remaining budget"))
@@ -169,7 +189,8 @@ def _create(form: FundForm) -> Any:
         budget_cents=parse_amount(form.budget.data or ""),
         deposit_cents=parse_amount(deposit) if deposit else 0,
         age_bands=bands,
-        categories=[form.categories.data or ""],
+        max_age=form.max_age.data if form.max_age.data is not None else 17,
+        categories=form.categories.data or [],
         pro_rata=bool(form.pro_rata.data),
         show_balance_to_shop=bool(form.show_balance_to_shop.data),
         actor=auth.me().actor,

@@ -57,6 +57,8 @@ class Fund(Base):
     reference_date: Mapped[date] = mapped_column(Date)
     # [{"min_age": 0, "max_age": 11, "budget_cents": 25000}, ...]; first match wins.
     age_bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Oldest age (on the reference date) a child may have to be imported.
+    max_age: Mapped[int] = mapped_column(Integer, default=17, server_default="17")
     # Shop categories the budget may be spent on; empty = all.
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Children added after period_start get the budget pro rata over the remaining days.
