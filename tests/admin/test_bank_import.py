@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from admin import bankimport, bankxml, reports, settlement
+from admin import bank_texts, bankimport, bankxml, reports, settlement
 from admin.models import BankFile, BankLine, Payout, SettlementBatch
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
@@ -291,6 +293,7 @@ def test_every_known_schema_is_an_xsd_from_an_installed_package() -> None:
 
 def test_a_pain002_v10_report_is_refused_with_advice_and_changes_nothing(
     session: Session,
+    app: Any,
 ) -> None:
     world = w.seed(session)
     batch = _exported(session, world)
@@ -311,7 +314,8 @@ def test_a_pain002_v10_report_is_refused_with_advice_and_changes_nothing(
     assert "pain.002.001.10" in message and "pain.002.001.03" in message and "camt.054" in message
     with pytest.raises(bankxml.BankFileError) as direct:
         bankxml.read(report)
-    assert "vraag de bank om pain.002.001.03" in direct.value.message_nl
+    with app.app_context(), force_locale("nl"):
+        assert "vraag de bank om pain.002.001.03" in str(bank_texts.message(direct.value))
     assert session.execute(select(func.count()).select_from(BankFile)).scalar_one() == 0
     assert session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == entries
     session.refresh(rejected)
