@@ -27,7 +27,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from admin import bankxml, settlement
+from admin import bank_texts, bankxml, settlement
 from admin.bankxml import BOOKED_STATUSES, BankFileError
 from admin.models import BankFile, BankLine, Payout, SettlementBatch
 from kindpakket.audit import record_event
@@ -42,7 +42,7 @@ CHUNK = 500  # ids per IN (...) query
 
 def refusal(err: BankFileError) -> DomainError:
     """Turn a refused file into a DomainError with the same code (words chosen when shown)."""
-    return DomainError(err.code, err, **err.details)
+    return DomainError(err.code, bank_texts.message(err), **err.details)
 
 
 def import_file(
@@ -514,13 +514,14 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _mismatch(where: str, found: int, expected: int) -> DomainError:
-    return refusal(
-        bankxml.refuse(
-            "amount_mismatch",
-            f"Het bedrag bij {where} is {found} cent; wij betaalden {expected} cent."
-            " Er is niets verwerkt.",
-            f"The amount at {where} is {found} cents; we paid {expected} cents."
+    return DomainError(
+        "amount_mismatch",
+        _l(
+            "The amount at %(where)s is %(found)s cents; we paid %(expected)s cents."
             " Nothing was applied.",
             where=where,
-        )
+            found=found,
+            expected=expected,
+        ),
+        where=where,
     )

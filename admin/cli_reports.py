@@ -10,9 +10,11 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from admin import closing, exports, reports, settlement
+from admin.cli_text import echo, lang_option, say
 from admin.models import SettlementBatch
 from kindpakket.db import db, read_only
 from kindpakket.errors import DomainError
@@ -26,7 +28,7 @@ def _fund(session: Session, key: str) -> Fund:
     """Return the fund with this id or stop."""
     fund = session.get(Fund, int(key)) if key.strip().isdigit() else None
     if fund is None:
-        raise click.BadParameter(f"fonds {key!r} bestaat niet / no such fund", param_hint="FUND")
+        raise click.BadParameter(say(_l("no fund %(key)r", key=key)), param_hint="FUND")
     return fund
 
 
@@ -34,7 +36,7 @@ def _batch(session: Session, key: int) -> SettlementBatch:
     """Return the batch with this id or stop."""
     batch = session.get(SettlementBatch, key)
     if batch is None:
-        raise click.BadParameter(f"batch {key} bestaat niet / no such batch", param_hint="BATCH")
+        raise click.BadParameter(say(_l("no batch %(key)s", key=key)), param_hint="BATCH")
     return batch
 
 
@@ -216,6 +218,7 @@ def bank_group() -> None:
 @bank_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--municipality", "slug", required=True, help="municipality slug")
+@lang_option
 @with_appcontext
 def bank_import(path: str, slug: str) -> None:
     """Import a pain.002 or camt.053/054 file: book, confirm and return payouts."""
@@ -232,7 +235,7 @@ def bank_import(path: str, slug: str) -> None:
             ).scalar_one_or_none()
             if m is None:
                 raise click.BadParameter(
-                    f"{slug!r} bestaat niet / does not exist", param_hint="--municipality"
+                    say(_l("no municipality %(slug)r", slug=slug)), param_hint="--municipality"
                 )
             record, new = bankimport.import_file(
                 session, m, data, filename=Path(path).name, actor="cli"
@@ -241,7 +244,7 @@ def bank_import(path: str, slug: str) -> None:
     except DomainError as err:
         _fail(err)
     if not new:
-        click.echo(f"bestand al ingelezen / file already imported ({record.id}): niets gewijzigd")
+        echo(_l("file already imported (%(id)s): nothing changed", id=record.id))
         return
     click.echo(
         f"bank file {record.id} ({record.schema}): "

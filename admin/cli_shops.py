@@ -6,9 +6,11 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from admin import shops
+from admin.cli_text import say
 from kindpakket.db import db
 from kindpakket.errors import DomainError
 from merchant.models import ShopApproval
@@ -23,7 +25,7 @@ def shop_group() -> None:
 def _fund(session, fund_id: int) -> Fund:  # type: ignore[no-untyped-def]
     fund = session.get(Fund, fund_id)
     if fund is None:
-        raise click.BadParameter(f"fonds {fund_id} bestaat niet / fund does not exist")
+        raise click.BadParameter(say(_l("no fund %(key)r", key=str(fund_id))))
     return fund
 
 

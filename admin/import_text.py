@@ -2,7 +2,7 @@
 
 English msgids; the Dutch texts are in admin/i18n/nl/h14-shape2.po. ``{placeholders}`` come
 from ``RowError.params``. Texts are in the language in force (the request's, or
-``flask_babel.force_locale``'s); ``both`` gives Dutch and English for the CLI.
+``flask_babel.force_locale``'s; the CLI renders them in its ``--lang``).
 """
 
 from __future__ import annotations
@@ -68,8 +68,3 @@ def in_language(error: RowError, language: str) -> str:
     """Return ``text(error)`` in ``language`` ("nl" or "en")."""
     with force_locale(language):
         return text(error)
-
-
-def both(error: RowError) -> str:
-    """Return the Dutch and English text joined by " / " (CLI output)."""
-    return f"{in_language(error, 'nl')} / {in_language(error, 'en')}"

@@ -106,10 +106,15 @@ def replace(
 
 
 def new_pin_letter(
-    session: Session, household: Household, *, actor: str, language: str = "nl"
+    session: Session,
+    household: Household,
+    *,
+    actor: str,
+    language: str = "nl",
+    keyring: Keyring | None = None,
 ) -> bytes:
     """Issue a new pass PIN for the household and return its PIN letter."""
-    pin = passes.issue_pin_letter(session, household, actor=actor)
+    pin = passes.issue_pin_letter(session, household, actor=actor, keyring=keyring)
     letters = _pin_letters(session, household.fund, {household.id: pin})
     pdf = passprint.render_pin_letters(letters, language=language)
     record_event(

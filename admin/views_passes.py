@@ -226,7 +226,11 @@ def pin_letter(fund_id: int, household_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     household = _household(fund, household_id)
     pdf = passorders.new_pin_letter(
-        db.session, household, actor=auth.me().actor, language=form.language.data or "nl"
+        db.session,
+        household,
+        actor=auth.me().actor,
+        language=form.language.data or "nl",
+        keyring=app_keyring(),
     )
     name = secure_filename(household.reference) or str(household.id)
     return _download(pdf, f"pincode-{name}.pdf")

@@ -40,8 +40,9 @@ from nacl.signing import SigningKey, VerifyKey
 
 log = logging.getLogger(__name__)
 
-# "pass": the seed keys the MAC of printed passes (kindpakket.keys.Keyring.mac_key).
-PURPOSES: frozenset[str] = frozenset({"token", "checkpoint", "pass"})
+# "pass": the seed keys the MAC of printed passes (kindpakket.keys.Keyring.mac_key);
+# "pin": the seed keys the PIN verifiers checked at the till (kindpakket.pinmac).
+PURPOSES: frozenset[str] = frozenset({"token", "checkpoint", "pass", "pin"})
 DEFAULT_OVERLAP_SECONDS = 7 * 24 * 3600
 METADATA_FILE = "keys.json"
 LOCK_FILE = ".lock"

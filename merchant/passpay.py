@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring
-from kindpakket.passwords import verify_secret
 from wallet import passes
 from wallet.passcode import is_pass_code
 from wallet.passmodels import MAX_PIN_FAILURES
+from wallet.passpin import pin_ok_at_till
 
 # Shown by the scanner page (English msgids; Dutch in merchant/i18n/nl/h16-pass.po).
 MESSAGES: dict[str, Any] = {
@@ -52,7 +52,7 @@ def resolve(session: Session, text: str, pin: str | None, keyring: Keyring) -> t
         raise _refuse("pass_blocked")
     if not (pin or "").strip():
         raise _refuse("pin_required")
-    if not verify_secret(row.pin_hash, (pin or "").strip()):
+    if not pin_ok_at_till(session, row, pin or "", keyring):
         left = max(0, MAX_PIN_FAILURES - row.pin_failures - 1)
         if left == 0:
             raise _refuse("pass_blocked", attempts_left=0)

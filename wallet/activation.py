@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 
 from kindpakket.audit import ANONYMOUS, record_event
 from kindpakket.errors import DomainError
+from kindpakket.keys import Keyring
 from kindpakket.passwords import hash_secret, verify_secret
+from kindpakket.pinmac import WALLET, make_verifier
 from wallet.models import FamilySession, Household
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # 30 symbols: no 0 1 I L O U
@@ -87,6 +89,7 @@ def issue_activation_code(session: Session, household: Household, *, actor: str)
     household.code_hash = code_hash(code)
     household.code_issued_at = now
     household.pin_hash = None
+    household.pin_mac = None
     household.pin_failures = 0
     household.locked_until = None
     household.activated_at = None
@@ -227,8 +230,13 @@ def activate(
     *,
     device: str,
     now: datetime | None = None,
+    keyring: Keyring | None = None,
 ) -> tuple[Household, FamilySession]:
-    """Set the first PIN for an activation code and open a device session."""
+    """Set the first PIN for an activation code and open a device session.
+
+    With the keyring the till's HMAC verifier of the PIN is written beside the argon2id
+    hash (the pass checks it); without it the till upgrades on the first right PIN.
+    """
     now = now or _now()
     household = household_by_code(session, code)
     if household is None:
@@ -241,6 +249,9 @@ def activate(
         )
     pin = check_pin_rules(pin, pin_again)
     household.pin_hash = hash_secret(pin)
+    household.pin_mac = (
+        None if keyring is None else make_verifier(keyring, WALLET, household.id, pin)
+    )
     household.pin_failures = 0
     household.locked_until = None
     household.activated_at = now

@@ -101,6 +101,8 @@ class Household(Base):
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     code_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None = not activated
+    # The till's HMAC verifier of the same PIN (kindpakket.pinmac); None until written.
+    pin_mac: Mapped[str | None] = mapped_column(String(80))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

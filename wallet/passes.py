@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from kindpakket.accounts import voucher_account
@@ -26,6 +26,7 @@ from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
 from kindpakket.keys import Keyring, KeyringError
 from kindpakket.passwords import hash_secret, verify_secret
+from kindpakket.pinmac import LETTER
 from ledger import store
 from wallet.models import Child, Fund, Household, Voucher
 from wallet.passcode import PassCodeError, make_pass_code, read_pass_code
@@ -38,6 +39,7 @@ from wallet.passmodels import (
     PassPin,
     PassRequest,
 )
+from wallet.passpin import verifier
 
 PIN_LETTER_DIGITS = 6
 
@@ -117,6 +119,8 @@ class AtTill(NamedTuple):
     household_id: int
     child_id: int | None
     pin_hash: str | None  # the pass PIN's hash, else the wallet PIN's
+    pin_mac: str | None  # the till's HMAC verifier of that PIN (wallet.passpin)
+    pass_pin: bool  # True: the PIN is the pass PIN of a PIN letter
 
 
 _AT_TILL = (
@@ -128,6 +132,8 @@ _AT_TILL = (
         Pass.household_id,
         Pass.child_id,
         func.coalesce(PassPin.pin_hash, Household.pin_hash),
+        case((PassPin.household_id.is_(None), Household.pin_mac), else_=PassPin.pin_mac),
+        PassPin.household_id.is_not(None),
     )
     .join(Household, Household.id == Pass.household_id)
     .outerjoin(PassPin, PassPin.household_id == Pass.household_id)
@@ -216,7 +222,12 @@ def issue_passes(
         if household.pin_hash is None and household.id not in have_pin:
             pin = new_pin()
             session.add(
-                PassPin(household_id=household.id, pin_hash=hash_secret(pin), issued_at=now)
+                PassPin(
+                    household_id=household.id,
+                    pin_hash=hash_secret(pin),
+                    pin_mac=verifier(keyring, LETTER, household.id, pin),
+                    issued_at=now,
+                )
             )
             have_pin.add(household.id)
         for child_id in owners:
@@ -333,15 +344,26 @@ def replace_pass(session: Session, row: Pass, keyring: Keyring, *, actor: str) -
     return reprint(session, [new], keyring)[0]
 
 
-def issue_pin_letter(session: Session, household: Household, *, actor: str) -> str:
-    """Give the household a new pass PIN (for a PIN letter) and unblock PIN-locked passes."""
+def issue_pin_letter(
+    session: Session, household: Household, *, actor: str, keyring: Keyring | None = None
+) -> str:
+    """Give the household a new pass PIN (for a PIN letter) and unblock PIN-locked passes.
+
+    With the keyring the till's verifier is written too; without it the till checks argon2id
+    once and writes it then (wallet.passpin).
+    """
     now = _now()
     pin = new_pin()
+    mac = verifier(keyring, LETTER, household.id, pin)
     row = session.get(PassPin, household.id)
     if row is None:
-        session.add(PassPin(household_id=household.id, pin_hash=hash_secret(pin), issued_at=now))
+        session.add(
+            PassPin(
+                household_id=household.id, pin_hash=hash_secret(pin), pin_mac=mac, issued_at=now
+            )
+        )
     else:
-        row.pin_hash, row.issued_at = hash_secret(pin), now
+        row.pin_hash, row.pin_mac, row.issued_at = hash_secret(pin), mac, now
     unlocked = session.execute(
         update(Pass)
         .where(

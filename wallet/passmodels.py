@@ -62,6 +62,8 @@ class PassPin(Base):
 
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
     pin_hash: Mapped[str] = mapped_column(String(200))
+    # The till's HMAC verifier of the same PIN (kindpakket.pinmac); None until written.
+    pin_mac: Mapped[str | None] = mapped_column(String(80))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -117,6 +117,7 @@ def activate():  # type: ignore[no-untyped-def]
                 form.pin.data or "",
                 form.pin_again.data or "",
                 device=auth.device_label(),
+                keyring=app_keyring(),
             )
         if err := refused.error:
             error = err

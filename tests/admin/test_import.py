@@ -123,8 +123,10 @@ def test_duplicate_rows_and_conflicting_household_details() -> None:
 def test_error_text_in_dutch_and_english(words: None) -> None:
     error = parse(csv_bytes(["", row(born="2016-02-30")])).errors[0]
     assert error.line == 3  # blank lines count: the line number is the line in the file
-    assert import_text.both(error) == (
-        "regel 3, kolom geboortedatum: ongeldige datum (gebruik JJJJ-MM-DD of DD-MM-JJJJ) / "
+    assert import_text.in_language(error, "nl") == (
+        "regel 3, kolom geboortedatum: ongeldige datum (gebruik JJJJ-MM-DD of DD-MM-JJJJ)"
+    )
+    assert import_text.in_language(error, "en") == (
         "line 3, column birth_date: invalid date (use YYYY-MM-DD or DD-MM-YYYY)"
     )
 

@@ -55,7 +55,7 @@ def test_letters_command_prints_one_page_per_household_with_fresh_codes(
     out = tmp_path / "brieven.pdf"
     result = run_cli("letters", str(world.fund_id), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "2 letters" in result.output
+    assert "2 brieven" in result.output  # the messages follow --lang (default Dutch)
     pages = _pages(out.read_bytes())
     assert len(pages) == 2  # H-3 has activated: no letter
     first = pages[0]
@@ -96,7 +96,7 @@ def test_letters_command_without_households_writes_nothing(
 ) -> None:
     out = tmp_path / "leeg.pdf"
     result = run_cli("letters", str(world.fund_id), "--out", str(out))
-    assert result.exit_code == 0 and "no letters needed" in result.output
+    assert result.exit_code == 0 and "geen brieven nodig" in result.output
     assert not out.exists()
     assert "NEW code" in run_cli("letters", "--help").output
 

@@ -83,7 +83,7 @@ def test_the_passes_command_prints_cards_and_pin_letters_once(
     out = tmp_path / "passen.pdf"
     result = run_cli("passes", str(world.fund_id), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "2 passes" in result.output and "2 PIN letters" in result.output
+    assert "2 passen" in result.output and "2 pincodebrieven" in result.output  # --lang nl
     text = " ".join(p.extract_text() for p in _pages(out.read_bytes()))
     assert len(NUMBER.findall(text)) == 2
     assert "Anouk" not in text and "Daan" not in text  # no child's name on a pass
@@ -96,7 +96,7 @@ def test_the_passes_command_prints_cards_and_pin_letters_once(
         assert all(any(verify_secret(r.pin_hash, p) for r in stored) for p in pins)
         assert s.scalar(select(func.count()).where(AuditEvent.name == "fund.passes_issued")) == 1
     again = run_cli("passes", str(world.fund_id), "--out", str(out))
-    assert again.exit_code == 0 and "no passes needed" in again.output
+    assert again.exit_code == 0 and "geen passen nodig" in again.output
 
 
 def test_per_child_passes_and_an_unknown_household_from_the_command_line(
@@ -120,6 +120,8 @@ def test_per_child_passes_and_an_unknown_household_from_the_command_line(
         "H-1",
         "--layout",
         "card",
+        "--lang",
+        "en",
     )
     assert result.exit_code == 0, result.output
     assert "2 passes" in result.output and "1 PIN letters" in result.output

@@ -37,6 +37,7 @@ PLATFORM = {
     "mailer",
     "notify_views",
     "worker",
+    "pinmac",
 }
 PURE_LEDGER = {
     "encoding",
