@@ -52,6 +52,7 @@ COMMANDS_WITHOUT_EVENT = {
     "db upgrade": "changes the schema, not data; recorded in alembic_version",
     "ledger verify": "reads only",
     "ledger export": "reads the database, writes files for an auditor",
+    "ledger public-figures": "reads an export directory only; needs no database",
     "keys list": "reads only",
     "fund list": "reads only",
     "shop list": "reads only",
