@@ -45,7 +45,8 @@ def make_csv(children: int, seed: int = 7) -> bytes:
         postcode = f"{9000 + household % 999} {chr(65 + household % 26)}{chr(65 + household % 7)}"
         for _ in range(rng.randint(1, 4)):
             n = len(lines)
-            born = date(2008, 1, 1) + timedelta(days=rng.randrange(17 * 365))
+            # Born after 2008-01-01: at most 17 on the reference day, the funds' default age limit.
+            born = date(2008, 1, 2) + timedelta(days=rng.randrange(17 * 365))
             lines.append(
                 f"H-{household};{parent};{street};{postcode};Zuidhorn;;;"
                 f"K-{n};{NAMES[n % len(NAMES)]};{born:%d-%m-%Y}"

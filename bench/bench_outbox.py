@@ -121,9 +121,10 @@ def scheduling(engine: Engine, vouchers: int) -> None:
     with Session(engine) as s:
         fund = s.get(Fund, fund_id)
         assert fund is not None
-        importer.import_rows(
+        summary = importer.import_rows(
             s, fund, ("\n".join([head, *body]) + "\n").encode(), actor="bench", filename="b.csv"
         )
+        assert not summary.errors, summary.errors[:3]  # else nothing would be scheduled
         s.execute(update(OutboxMessage).values(state="sent"))  # the "issued" notices: done
         s.execute(
             update(Fund).where(Fund.id == fund_id).values(period_end=date.today() + timedelta(28))
