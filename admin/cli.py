@@ -111,7 +111,10 @@ def reset_user(email: str, password: bool, active: bool | None) -> None:
 
 
 def _commands() -> list[click.Command]:
-    from admin import cli_funds, cli_passes, cli_reports, cli_shops
+    from admin.funds import cli as cli_funds
+    from admin.passes import cli as cli_passes
+    from admin.reports import cli as cli_reports
+    from admin.shops import cli as cli_shops
 
     return [
         admin_group,

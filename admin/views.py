@@ -120,19 +120,17 @@ def index():  # type: ignore[no-untyped-def]
 
 def feature_blueprints() -> list[Blueprint]:
     """Return the blueprints of the municipality's feature pages (funds, shops, reports...)."""
-    from admin import (
-        views_audit,
-        views_bank,
-        views_funds,
-        views_households,
-        views_more,
-        views_notify,
-        views_passes,
-        views_public,
-        views_reports,
-        views_settlement,
-        views_shops,
-    )
+    from admin import views_more
+    from admin.audit import views as views_audit
+    from admin.funds import views as views_funds
+    from admin.funds import views_households
+    from admin.notifications import views as views_notify
+    from admin.passes import views as views_passes
+    from admin.reports import views as views_reports
+    from admin.reports import views_public
+    from admin.settlement import views as views_settlement
+    from admin.settlement import views_bank
+    from admin.shops import views as views_shops
 
     return [
         views_funds.bp,
