@@ -6,35 +6,17 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
 
 from admin import auth
 from admin.audit import auditlog
+from admin.audit.forms import FilterForm
 from admin.reports import exports
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.time import format_moment
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit", template_folder="../templates")
-
-
-class FilterForm(FlaskForm):
-    """Filters of the audit log (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    name = SelectField(_l("What"), validators=[Optional()], validate_choice=False)
-    actor = StringField(
-        _l("Who (e.g. admin:3, shop_user:7, household:12 or cli)"),
-        validators=[Optional(), Length(max=80)],
-    )
-    start = DateField(_l("From"), name="from", validators=[Optional()])
-    end = DateField(_l("To"), name="to", validators=[Optional()])
-    submit = SubmitField(_l("Filter"), name="")
 
 
 def _filters() -> tuple[FilterForm, auditlog.Filters]:

@@ -20,17 +20,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.utils import secure_filename
-from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from admin import auth
 from admin.funds import csvimport, import_text, importer, issuance
 from admin.funds import letters as letter_pdf
 from admin.funds import services as funds
+from admin.funds.forms import ConfirmForm, FundForm, LettersForm, ReissueForm, UploadForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
@@ -62,70 +58,6 @@ def _helpers() -> dict[str, Any]:
         "import_message": import_text.message,
         "change_label": lambda kind: CHANGE_LABELS.get(kind, kind),
     }
-
-
-class FundForm(FlaskForm):
-    """The settings of a new fund."""
-
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    start = DateField(_l("First day"), validators=[DataRequired()])
-    end = DateField(_l("Last day on which payments are accepted"), validators=[DataRequired()])
-    reference_date = DateField(
-        _l("Reference date for ages (empty: the first day)"), validators=[Optional()]
-    )
-    budget = StringField(_l("Budget per child, e.g. 300,00"), validators=[DataRequired()])
-    deposit = StringField(_l("Money put into the fund now, e.g. 150000,00"))
-    age_bands = TextAreaField(
-        _l("Amounts by age (optional), one band per line, e.g. 0-11:250,00"),
-        validators=[Length(max=2000)],
-    )
-    categories = StringField(
-        _l("Shop categories allowed, separated by commas (empty: all)"),
-        validators=[Length(max=1000)],
-    )
-    pro_rata = BooleanField(_l("Children added later get a part of the budget (pro rata)"))
-    show_balance_to_shop = BooleanField(_l("Shops see the remaining budget"))
-
-
-class UploadForm(FlaskForm):
-    """A CSV file to check."""
-
-    file = FileField(_l("CSV file"), validators=[FileRequired()])
-
-
-class ConfirmForm(FlaskForm):
-    """Import the previewed file, named by its SHA-256."""
-
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
-    filename = HiddenField(validators=[Length(max=200)])
-
-
-class LettersForm(FlaskForm):
-    """Which letters to print, in which language."""
-
-    language = RadioField(
-        _l("Language of the letters"),
-        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
-        default="nl",
-    )
-    scope = RadioField(
-        _l("Households"),
-        choices=[
-            SelectChoice("pending", _l("Only households that have not activated yet")),
-            SelectChoice("all", _l("All households (activated households get a new code too)")),
-        ],
-        default="pending",
-    )
-
-
-class ReissueForm(FlaskForm):
-    """Re-issue one household's activation code and print its letter."""
-
-    language = RadioField(
-        _l("Language of the letter"),
-        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
-        default="nl",
-    )
 
 
 def _ip() -> str | None:

@@ -6,15 +6,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length
 
 from admin import auth
 from admin.funds import issuance
 from admin.funds import letters as letter_pdf
-from admin.funds.views import ReissueForm
+from admin.funds.forms import ReissueForm, TopupForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.i18n import current_language
@@ -39,17 +35,6 @@ def _helpers() -> dict[str, Any]:
         "day": lambda d: letter_pdf.format_date(d, lang),
         "is_administrator": getattr(auth.me(), "role", None) == "administrator",
     }
-
-
-class TopupForm(FlaskForm):
-    """A mid-year top-up of one child's budget."""
-
-    child = SelectField(_l("Child"), validators=[DataRequired()])
-    amount = StringField(
-        _l("Amount to add, e.g. 50,00"),
-        validators=[DataRequired(), Length(max=20)],
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
-    )
 
 
 def _household(fund: Fund, household_id: int) -> Household:

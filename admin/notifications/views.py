@@ -10,14 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField
-from wtforms.fields.choices import SelectChoice
 
 from admin import auth
 from admin.notifications import reminder_letters
 from admin.notifications import reminders as jobs  # noqa: F401 - registers the worker's daily jobs
+from admin.notifications.forms import ReminderForm
 from admin.notifications.reminders import letter_households
 from kindpakket.auth import require_role
 from kindpakket.db import db
@@ -29,16 +27,6 @@ bp = Blueprint(
 )
 STATES = ("pending", "sending", "sent", "failed")
 SHOWN = 200
-
-
-class ReminderForm(FlaskForm):
-    """The language of the printed reminders."""
-
-    language = RadioField(
-        _l("Language of the letters"),
-        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
-        default="nl",
-    )
 
 
 @bp.get("/")

@@ -9,13 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
-from wtforms import RadioField
-from wtforms.fields.choices import SelectChoice
 
 from admin import auth
 from admin.passes import orders as passorders
+from admin.passes.forms import ButtonForm, PrintForm, SettingForm
 from kindpakket.appkeys import app_keyring
 from kindpakket.auth import require_role
 from kindpakket.db import db
@@ -39,37 +37,6 @@ STATUSES = {
     "replaced": _l("replaced"),
 }
 REASONS = {"lost": _l("lost"), "pin": _l("3 wrong PINs"), "replaced": _l("replaced")}
-
-
-class PrintForm(FlaskForm):
-    """How to print: layout and language."""
-
-    layout = RadioField(
-        _l("Layout"),
-        choices=[
-            SelectChoice("a4", _l("A4 sheets, ten passes each, with cut marks")),
-            SelectChoice("card", _l("One pass per page (card printer)")),
-        ],
-        default="a4",
-    )
-    language = RadioField(
-        _l("Language"),
-        choices=[SelectChoice("nl", _l("Dutch")), SelectChoice("en", _l("English"))],
-        default="nl",
-    )
-
-
-class SettingForm(FlaskForm):
-    """One pass per household or per child."""
-
-    per = RadioField(
-        _l("One pass per"),
-        choices=[SelectChoice("household", _l("household")), SelectChoice("child", _l("child"))],
-    )
-
-
-class ButtonForm(FlaskForm):
-    """A button that only needs the CSRF token."""
 
 
 @bp.context_processor

@@ -7,13 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, SubmitField
-from wtforms.validators import Optional
 
 from admin import auth
 from admin.reports import charts, exports
 from admin.reports import services as reports
+from admin.reports.forms import PeriodForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.errors import DomainError
@@ -53,17 +51,6 @@ def cell(value: Any) -> str:
     if isinstance(value, exports.Permille):
         return percent(value.value)
     return "" if value is None else str(value)
-
-
-class PeriodForm(FlaskForm):
-    """The period of a report (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    start = DateField(_l("From"), name="from", validators=[Optional()])
-    end = DateField(_l("To"), name="to", validators=[Optional()])
-    submit = SubmitField(_l("Show"), name="")
 
 
 def _period(fund: Any) -> tuple[PeriodForm, date, date]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import Optional
 
 from admin import auth
 from admin.reports import exports
 from admin.reports import services as reports
 from admin.settlement import bankimport, bankreasons, reconcile
-from admin.settlement.views import BankFileForm
+from admin.settlement.forms import BankFileForm, ResolveForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.i18n import current_language
@@ -34,12 +31,6 @@ OUTCOMES = {
     "return_on_draft": _l("returned by the bank, but the batch was never exported"),
     "credit_without_return": _l("money back from the bank without a return reason"),
 }
-
-
-class ResolveForm(FlaskForm):
-    """What the clerk did about a difference."""
-
-    note = StringField(_l("What was done about it"), validators=[Optional()])
 
 
 @bp.route("/upload", methods=["POST"])

@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional
 
 from admin import auth
 from admin.shops import services as shops
+from admin.shops.forms import DecisionForm, NameForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from merchant.models import Shop
 
 bp = Blueprint("admin_shops", __name__, url_prefix="/admin/shops", template_folder="../templates")
-
-
-class DecisionForm(FlaskForm):
-    """A decision on one shop for one fund; a reason is needed to reject or suspend."""
-
-    reason = StringField(_l("Reason (the shop sees it)"), validators=[Optional(), Length(max=500)])
-
-
-class NameForm(FlaskForm):
-    """The shop's legal name: the name its payouts are transferred to."""
-
-    name = StringField(
-        _l("Legal name (as registered with the KvK; used in bank transfers)"),
-        validators=[DataRequired(), Length(max=120)],
-    )
 
 
 @bp.get("/")
