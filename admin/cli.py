@@ -114,6 +114,7 @@ def _commands() -> list[click.Command]:
     from admin.funds import cli as cli_funds
     from admin.passes import cli as cli_passes
     from admin.reports import cli as cli_reports
+    from admin.settlement import cli as cli_settlement
     from admin.shops import cli as cli_shops
 
     return [
@@ -121,6 +122,7 @@ def _commands() -> list[click.Command]:
         *cli_funds.commands,
         *cli_shops.commands,
         *cli_reports.commands,
+        *cli_settlement.commands,
         *cli_passes.commands,
     ]
 
