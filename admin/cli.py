@@ -118,13 +118,18 @@ def reset_user(email: str, password: bool, active: bool | None) -> None:
 
 
 def _commands() -> list[click.Command]:
-    from admin import cli_funds, cli_passes, cli_reports, cli_shops
+    from admin.funds import cli as cli_funds
+    from admin.passes import cli as cli_passes
+    from admin.reports import cli as cli_reports
+    from admin.settlement import cli as cli_settlement
+    from admin.shops import cli as cli_shops
 
     return [
         admin_group,
         *cli_funds.commands,
         *cli_shops.commands,
         *cli_reports.commands,
+        *cli_settlement.commands,
         *cli_passes.commands,
     ]
 

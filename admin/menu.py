@@ -14,7 +14,8 @@ from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from admin import auth, shops
+from admin import auth
+from admin.shops import services as shops
 from kindpakket.db import db
 from merchant.services import CATEGORIES
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from admin import auth
+from admin.forms import LoginForm, PasswordForm
 from admin.models import AdminUser
 from kindpakket import logins
 from kindpakket.auth import log_out_staff, require_role, safe_next
@@ -18,38 +15,6 @@ from kindpakket.db import db
 from kindpakket.security import form_field, login_limits
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
-
-class LoginForm(FlaskForm):
-    """E-mail, password and (when switched on) the TOTP code."""
-
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email()])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
-    totp = StringField(
-        _l("6-digit code (if you use an authenticator app)"),
-        validators=[Optional(), Length(min=6, max=6)],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
-    )
-
-
-class PasswordForm(FlaskForm):
-    """The current password and a new one, typed twice."""
-
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password (at least 12 characters, not easy to guess)"),
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    again = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(), EqualTo("new", _l("The two new passwords are not the same."))],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -120,19 +85,17 @@ def index():  # type: ignore[no-untyped-def]
 
 def feature_blueprints() -> list[Blueprint]:
     """Return the blueprints of the municipality's feature pages (funds, shops, reports...)."""
-    from admin import (
-        views_audit,
-        views_bank,
-        views_funds,
-        views_households,
-        views_more,
-        views_notify,
-        views_passes,
-        views_public,
-        views_reports,
-        views_settlement,
-        views_shops,
-    )
+    from admin import views_more
+    from admin.audit import views as views_audit
+    from admin.funds import views as views_funds
+    from admin.funds import views_households
+    from admin.notifications import views as views_notify
+    from admin.passes import views as views_passes
+    from admin.reports import views as views_reports
+    from admin.reports import views_public
+    from admin.settlement import views as views_settlement
+    from admin.settlement import views_bank
+    from admin.shops import views as views_shops
 
     return [
         views_funds.bp,

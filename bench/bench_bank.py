@@ -20,8 +20,9 @@ from lxml import etree
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from admin import bankimport, bankxml, funds
+from admin.funds import services as funds
 from admin.models import Payout, SettlementBatch
+from admin.settlement import bankimport, bankxml
 from bench.common import fresh_database, pg_available, row
 from ledger import store
 from merchant.models import Shop, payable_account

@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session
 
-from admin import csvimport, funds, importer
+from admin.funds import csvimport, importer
+from admin.funds import services as funds
 from bench.common import fresh_database, pg_available, row
 from ledger import store
 from ledger.models import LedgerEntry

@@ -107,7 +107,8 @@ def throughput(engine: Engine, mails: int) -> None:
 
 def scheduling(engine: Engine, vouchers: int) -> None:
     """Time the 4-week reminder of a fund with ``vouchers`` vouchers, all with e-mail."""
-    from admin import importer, reminders
+    from admin.funds import importer
+    from admin.notifications import reminders
     from wallet.models import Fund
 
     data = make_csv(vouchers).decode()

@@ -40,7 +40,7 @@ PIN = "27183"
 
 def generation(households: int) -> None:
     """Time issuing and printing passes for ``households`` households (SQLite)."""
-    from admin import passorders
+    from admin.passes import orders as passorders
 
     with fresh_database("sqlite") as engine, tempfile.TemporaryDirectory() as tmp:
         ring = Keyring(Path(tmp) / "keys")

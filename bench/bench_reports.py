@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from admin import reports, settlement
+from admin.reports import services as reports
+from admin.settlement import services as settlement
 from bench.common import fresh_database, median_seconds, pg_available, row
 from kindpakket.accounts import voucher_account
 from ledger import merkle, store

@@ -111,7 +111,7 @@ def _roll_up_bulk(session: Session) -> None:
     So the first report after it does not sum the whole load from the ledger. Payments
     append one entry and skip this: their chain lock is not lengthened.
     """
-    from admin import rollup
+    from admin.reports import rollup
 
     if session.info.pop("ledger_appended_entries", 0) >= BULK_ROLLUP_ENTRIES:
         rollup.refresh(session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from admin.exportfigures import public_figures
+from admin.reports.exportfigures import public_figures
 from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
 from kindpakket.ops_cli import commands as ops_commands

@@ -162,7 +162,9 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from admin import auth as admin_auth
-    from admin import funds, importer, shops
+    from admin.funds import importer
+    from admin.funds import services as funds
+    from admin.shops import services as shops
     from kindpakket.db import db
     from kindpakket.keys import Keyring
     from merchant import redemptions, refunds

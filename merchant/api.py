@@ -16,7 +16,7 @@ from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import failed, limiter
-from merchant import auth, passpay, redemptions, refunds, reports
+from merchant import auth, passpay, redemptions, refunds, refusals, reports
 from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
 
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
@@ -116,7 +116,7 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
         passpay.after_refusal(
             db.session, data.get("token"), err, app_keyring(), actor=f"shop_user:{cashier.id}"
         )
-        redemptions.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
+        refusals.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
         return jsonify(err.to_dict()), err.status
     return payment_json(payment), (200 if payment.replayed else 201)
 

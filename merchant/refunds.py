@@ -27,8 +27,8 @@ from merchant.redemptions import (
     _lock_voucher,
     _next_seq,
     receipt_number,
-    refusal,
 )
+from merchant.refusals import refusal
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from kindpakket.i18n import current_language
 from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import form_field, limiter, login_limits, scanner_page
-from merchant import auth, redemptions, refunds, reports, services
+from merchant import auth, refunds, refusals, reports, services
 from merchant.forms import (
     ApplyForm,
     ButtonForm,
@@ -156,7 +156,7 @@ def index():  # type: ignore[no-untyped-def]
 @require_role(*auth.ROLES)
 def scan():  # type: ignore[no-untyped-def]
     """Show the scanner: camera or typed code, amount, result."""
-    messages = {code: str(text) for code, text in redemptions.MESSAGES.items()}
+    messages = {code: str(text) for code, text in refusals.MESSAGES.items()}
     approved = db.session.execute(
         select(ShopApproval.id).where(
             ShopApproval.shop_id == auth.me().shop_id, ShopApproval.status == "approved"

@@ -45,7 +45,7 @@ KeyLookup = Callable[[str, int], VerifyKey | None]
 """``lookup_key(kid_hex, at_unix)``: the verify key valid at that time, or None."""
 
 # Refusal codes; the words for them are the callers' (wallet.payments.TOKEN_MESSAGES for the
-# family, merchant.redemptions.MESSAGES for the shop), translated by Flask-Babel.
+# family, merchant.refusals.MESSAGES for the shop), translated by Flask-Babel.
 ERROR_CODES: frozenset[str] = frozenset(
     {
         "not_a_token",

@@ -13,8 +13,8 @@ from datetime import date
 
 from lxml import etree
 
-from admin.bankxml import ISO, parser, xsd
-from admin.sepa import cents_to_xml_amount
+from admin.settlement.bankxml import ISO, parser, xsd
+from admin.settlement.sepa import cents_to_xml_amount
 
 DEFAULT_IBAN = "NL91ABNA0417164300"  # the factory municipality's account
 

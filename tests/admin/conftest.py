@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from admin import funds
+from admin.funds import services as funds
 from kindpakket import i18n
 from tests import factories as f
 from tests.admin.workload import login
@@ -131,7 +131,7 @@ def run_cli(funds_app: Flask):  # type: ignore[no-untyped-def]
     import click
     from flask.cli import ScriptInfo
 
-    from admin.cli_funds import commands
+    from admin.funds.cli import commands
 
     group = click.Group("kindpakket", commands={c.name: c for c in commands if c.name})
     runner = funds_app.test_cli_runner()

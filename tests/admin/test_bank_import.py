@@ -11,8 +11,10 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from admin import bank_texts, bankimport, bankxml, reports, settlement
 from admin.models import BankFile, BankLine, Payout, SettlementBatch
+from admin.reports import services as reports
+from admin.settlement import bank_texts, bankimport, bankxml
+from admin.settlement import services as settlement
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
 from ledger import store

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import closing, reports
+from admin.funds import closing
+from admin.reports import services as reports
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
 from ledger import store

@@ -7,7 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from admin import exportfigures, reports
+from admin.reports import exportfigures
+from admin.reports import services as reports
 from ledger import proofs
 from ledger.export import read_lines
 from tests.admin.workload import generate, seed

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import funds
+from admin.funds import services as funds
 from admin.models import ImportRun
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError

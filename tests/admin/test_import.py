@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import csvimport, funds, import_text, importer, issuance
+from admin.funds import csvimport, import_text, importer, issuance
+from admin.funds import services as funds
 from admin.models import ImportRun
 from kindpakket.audit import AuditEvent
 from ledger import store

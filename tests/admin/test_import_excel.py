@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import csvimport, funds, import_text, importer
+from admin.funds import csvimport, import_text, importer
+from admin.funds import services as funds
 from kindpakket.errors import DomainError
 from tests import factories as f
 from tests.admin.conftest import HEADER, World, csv_bytes, row

@@ -12,8 +12,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from admin.letter_texts import letter_texts
-from admin.letters import (
+from admin.funds.letter_texts import letter_texts
+from admin.funds.letters import (
     Letter,
     LetterChild,
     LetterTexts,

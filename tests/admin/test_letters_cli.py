@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from admin import importer
+from admin.funds import importer
 from kindpakket.audit import AuditEvent
 from tests.admin.conftest import FIRST_ROWS, World, csv_bytes, row
 from wallet.activation import household_by_code

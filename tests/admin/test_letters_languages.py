@@ -8,8 +8,8 @@ from datetime import date
 import pypdf
 import pytest
 
-from admin.letter_texts import letter_texts
-from admin.letters import Letter, LetterChild, render_letters
+from admin.funds.letter_texts import letter_texts
+from admin.funds.letters import Letter, LetterChild, render_letters
 from tests.admin.conftest import words_app
 
 LETTER = Letter(

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import businessdays, settlement, shops
 from admin.models import SettlementBatch
+from admin.settlement import businessdays
+from admin.settlement import services as settlement
+from admin.shops import services as shops
 from kindpakket import time as clock
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError

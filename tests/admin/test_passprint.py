@@ -12,7 +12,9 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from admin import importer, passprint, passqr
+from admin.funds import importer
+from admin.passes import printing as passprint
+from admin.passes import qr as passqr
 from kindpakket.audit import AuditEvent
 from kindpakket.passwords import verify_secret
 from tests.admin.conftest import FIRST_ROWS, World, csv_bytes
@@ -37,7 +39,7 @@ def run_cli(funds_app: Flask):  # type: ignore[no-untyped-def]
     import click
     from flask.cli import ScriptInfo
 
-    from admin.cli_passes import commands
+    from admin.passes.cli import commands
 
     group = click.Group("kindpakket", commands={c.name: c for c in commands if c.name})
     runner = funds_app.test_cli_runner()

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from admin import privacy
+from admin.reports import privacy
 from ledger.base import Base
 from tests import factories as f
 from tests.admin.workload import pay

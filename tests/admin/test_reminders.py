@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from admin import reminder_letters, reminders
+from admin.notifications import reminder_letters, reminders
 from kindpakket import outbox, worker
 from kindpakket.outbox import OutboxMessage
 from tests import factories as fx

@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from admin import closing, exports, reports, rollup, settlement
+from admin.funds import closing
 from admin.models import ReportDay, ReportVoucherDay
-from admin.reports import local_day
+from admin.reports import exports, rollup
+from admin.reports import services as reports
+from admin.reports.services import local_day
+from admin.settlement import services as settlement
 from kindpakket.money import format_euro as reports_euro
 from ledger import store
 from ledger.models import LedgerEntry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from admin import rollup
+from admin.reports import rollup
 from kindpakket.db import db
 from ledger import store
 

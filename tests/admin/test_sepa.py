@@ -8,8 +8,8 @@ import pytest
 from flask_babel import force_locale
 from lxml import etree
 
-from admin import sepa_messages
-from admin.sepa import (
+from admin.settlement import sepa_messages
+from admin.settlement.sepa import (
     Debtor,
     SepaError,
     Transfer,

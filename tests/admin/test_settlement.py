@@ -9,8 +9,10 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import reports, sepa, settlement
 from admin.models import Payout, SettlementBatch
+from admin.reports import services as reports
+from admin.settlement import sepa
+from admin.settlement import services as settlement
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
 from ledger import store

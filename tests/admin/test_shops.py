@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import cli_shops, shops
+from admin.shops import cli as cli_shops
+from admin.shops import services as shops
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
 from ledger import store

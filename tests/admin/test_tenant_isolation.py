@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from admin import settlement
+from admin.settlement import services as settlement
 from tests.admin import workload as w
 
 rapp = w.rapp  # fixture

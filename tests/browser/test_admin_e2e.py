@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from admin import sepa
+from admin.settlement import sepa
 from tests.admin import workload as w
 from tests.browser import kit
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Route, expect, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from admin import passprint
+from admin.passes import printing as passprint
 from tests.browser import kit
 from tests.browser.test_accessibility import AXE, AXE_URL_PATH, axe_violations
 from tests.browser.test_scanner_e2e import _cashier_logs_in, _shot

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from admin import auditlog
-from admin.auditnames import EVENTS
+from admin.audit import auditlog
+from admin.audit.auditnames import EVENTS
 from kindpakket.audit import AuditEvent
 from ledger import store
 from merchant.models import ShopApproval, payable_account

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from admin import csvimport
+from admin.funds import csvimport
 from kindpakket import i18n_catalog
 from merchant.services import CATEGORIES
 from tests import factories as fx

@@ -98,3 +98,26 @@ def test_platform_modules_never_import_actor_packages() -> None:
         path = ROOT / "kindpakket" / f"{module}.py"
         for name in imports_of(path):
             assert name.split(".")[0] not in {"wallet", "merchant", "admin"}, f"{module}: {name}"
+
+
+ADMIN_SHARED = {"__init__", "api", "auth", "cli", "forms", "menu", "models", "parties", "statuses"}
+ADMIN_ROOMS = {"funds", "passes", "settlement", "reports", "shops", "audit", "notifications"}
+
+
+def test_admin_keeps_its_use_cases_in_rooms() -> None:
+    """Only shared modules and the blueprint registry sit at admin's top; each room has its
+    pages (views.py) and their forms (forms.py), and no view module defines a form."""
+    top = {p.stem for p in (ROOT / "admin").glob("*.py")}
+    assert top - ADMIN_SHARED == {"views", "views_more"}
+    for room in ADMIN_ROOMS:
+        assert (ROOT / "admin" / room / "views.py").is_file(), room
+        assert (ROOT / "admin" / room / "forms.py").is_file(), room
+    for path in (ROOT / "admin").rglob("views*.py"):
+        tree = ast.parse(path.read_text())
+        forms = [
+            n.name
+            for n in tree.body
+            if isinstance(n, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == "FlaskForm" for b in n.bases)
+        ]
+        assert not forms, f"{path.relative_to(ROOT)} defines {forms}; they belong in forms.py"

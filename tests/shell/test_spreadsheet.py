@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from admin.exports import Cents, Table
-from admin.exports import csv_bytes as admin_csv
+from admin.reports.exports import Cents, Table
+from admin.reports.exports import csv_bytes as admin_csv
 from kindpakket.spreadsheet import csv_bytes, safe_cell
 
 

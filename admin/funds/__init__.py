@@ -1,0 +1,1 @@
+"""Funds: setting up, eligibility import, issuance, activation letters, closing."""

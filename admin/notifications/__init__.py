@@ -1,0 +1,1 @@
+"""Notifications: e-mail and printed reminders to households, staff notices."""

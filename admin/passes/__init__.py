@@ -1,0 +1,1 @@
+"""Printed passes for families without a smartphone: orders, printing, QR."""

@@ -1,0 +1,1 @@
+"""Reports: daily roll-up, charts, exports, the public figures."""

@@ -1,0 +1,135 @@
+"""Public pages per municipality (no login): accessibility, privacy, where to spend, spending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from admin.funds import letters as letter_pdf
+from admin.reports import privacy, publicfigures
+from kindpakket.db import db
+from kindpakket.i18n import current_language
+from kindpakket.money import format_euro
+from merchant.models import Shop, ShopApproval
+from merchant.services import CATEGORIES
+from wallet.models import Fund, Municipality
+
+bp = Blueprint("public_pages", __name__, url_prefix="/open", template_folder="../templates")
+AUDITED = "2026-11-23"  # the day tests/browser/test_accessibility.py last covered these pages
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    lang = current_language()
+    return {
+        "euro": lambda cents: format_euro(int(cents), lang),
+        "day": lambda d: letter_pdf.format_date(d, lang),
+        "category_label": lambda key: CATEGORIES.get(key, key),
+    }
+
+
+def _municipality(slug: str) -> Municipality:
+    found = db.session.execute(
+        select(Municipality).where(Municipality.slug == slug)
+    ).scalar_one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def _funds(municipality: Municipality) -> list[Fund]:
+    return list(
+        db.session.execute(
+            select(Fund)
+            .where(Fund.municipality_id == municipality.id)
+            .order_by(Fund.period_start.desc(), Fund.id.desc())
+        ).scalars()
+    )
+
+
+@bp.get("/<any(accessibility, privacy, shops, spending):page>")
+def pick(page: str):  # type: ignore[no-untyped-def]
+    """Go to the page of the only municipality, or let the visitor choose one."""
+    towns = list(db.session.execute(select(Municipality).order_by(Municipality.name)).scalars())
+    if len(towns) == 1:
+        endpoint = "privacy_statement" if page == "privacy" else page
+        return redirect(url_for(f".{endpoint}", slug=towns[0].slug))
+    return render_template("public/pick.html", towns=towns, page=page)
+
+
+@bp.get("/<slug>/accessibility")
+def accessibility(slug: str):  # type: ignore[no-untyped-def]
+    """The accessibility statement, after the Dutch government's model statement."""
+    return render_template("public/accessibility.html", town=_municipality(slug), audited=AUDITED)
+
+
+@bp.get("/<slug>/privacy")
+def privacy_statement(slug: str):  # type: ignore[no-untyped-def]
+    """What this installation stores about whom, why, and for how long."""
+    return render_template(
+        "public/privacy.html", town=_municipality(slug), records=privacy.records()
+    )
+
+
+@bp.get("/<slug>/shops")
+def shops(slug: str):  # type: ignore[no-untyped-def]
+    """Where to spend: the approved shops per fund, with category and address, searchable."""
+    town = _municipality(slug)
+    query = request.args.get("q", "").strip()[:80]
+    wanted = request.args.get("category", "")
+    listing = []
+    for fund in (f for f in _funds(town) if f.status == "open"):
+        rows = db.session.execute(
+            select(Shop)
+            .join(ShopApproval, ShopApproval.shop_id == Shop.id)
+            .where(ShopApproval.fund_id == fund.id, ShopApproval.status == "approved")
+            .where(Shop.status != "suspended")
+            .order_by(Shop.name)
+        ).scalars()
+        found = [s for s in rows if _matches(s, query) and (not wanted or s.category == wanted)]
+        listing.append((fund, found))
+    return render_template(
+        "public/shops.html",
+        town=town,
+        listing=listing,
+        query=query,
+        wanted=wanted,
+        categories=CATEGORIES,
+    )
+
+
+def _matches(shop: Shop, query: str) -> bool:
+    if not query:
+        return True
+    text = " ".join(
+        (shop.name, shop.address, shop.postcode, shop.city, str(CATEGORIES.get(shop.category, "")))
+    )
+    return query.casefold() in text.casefold()
+
+
+@bp.get("/<slug>/spending")
+def spending(slug: str):  # type: ignore[no-untyped-def]
+    """The funds of the municipality, each with its public spending figures."""
+    town = _municipality(slug)
+    funds = _funds(town)
+    if len(funds) == 1:
+        return redirect(url_for(".fund_spending", slug=slug, fund_id=funds[0].id))
+    return render_template("public/spending_index.html", town=town, funds=funds)
+
+
+@bp.get("/<slug>/spending/<int:fund_id>")
+def fund_spending(slug: str, fund_id: int):  # type: ignore[no-untyped-def]
+    """Budget issued, spent, refunded, left; uptake; per category and week (small cells hidden)."""
+    town = _municipality(slug)
+    fund = db.session.get(Fund, fund_id)
+    if fund is None or fund.municipality_id != town.id:
+        abort(404)
+    return render_template(
+        "public/spending.html",
+        town=town,
+        fund=fund,
+        fig=publicfigures.figures(db.session, fund),
+        minimum=publicfigures.MIN_HOUSEHOLDS,
+    )

@@ -1,0 +1,1 @@
+"""Paying shops: settlement batches, SEPA files, bank statements, reconciling."""

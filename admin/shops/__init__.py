@@ -1,0 +1,1 @@
+"""Shops: applications, approval, blocking."""
