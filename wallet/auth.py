@@ -7,9 +7,11 @@ request, because the loader no longer finds it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from flask import current_app, request
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket import auth
@@ -30,6 +32,15 @@ class FamilyPrincipal(auth.Principal):
         super().__init__(f"{self.prefix}:{household_id}:{session_id}", household_id, ROLE)
         self.household_id = household_id
         self.session_id = session_id
+
+    @cached_property
+    def language(self) -> str | None:
+        """Return the household's language from the import, or None (read once, when asked).
+
+        :func:`kindpakket.i18n.select_locale` uses it when no cookie names a language.
+        """
+        query = select(Household.language).where(Household.id == self.household_id)
+        return db.session.scalar(query)
 
 
 def _load(rest: str) -> FamilyPrincipal | None:

@@ -97,6 +97,8 @@ class Household(Base):
     city: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # The family's language from the import (kindpakket.i18n.FAMILY_LANGUAGES); None = none named.
+    language: Mapped[str | None] = mapped_column(String(5))
     # SHA-256 (hex) of the normalised activation code; re-issuing replaces it.
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     code_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

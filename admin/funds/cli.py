@@ -203,7 +203,8 @@ def import_children(fund_key: str, file: Path, dry_run: bool) -> None:
     Columns (Dutch or English header, ; or , separated, UTF-8): huishouden_ref/household_ref,
     naam_ouder/parent_name, adres/address, postcode, woonplaats/city, e_mail/email
     (optional), telefoon/phone (optional), kind_ref/child_ref, voornaam_kind/child_first_name,
-    geboortedatum/birth_date (YYYY-MM-DD or DD-MM-YYYY). One error means nothing is imported.
+    geboortedatum/birth_date (YYYY-MM-DD or DD-MM-YYYY), taal/language (optional: nl, en, tr,
+    ar, pl, uk; the household's letters and wallet). One error means nothing is imported.
     """
     data = file.read_bytes()
     with _domain_errors(), db.transaction() as session:

@@ -42,11 +42,27 @@ COLUMNS: tuple[Column, ...] = (
     Column("child_ref", "kind_ref", ("child", "kind"), True, 64),
     Column("child_first_name", "voornaam_kind", ("first_name", "voornaam"), True, 80),
     Column("birth_date", "geboortedatum", ("date_of_birth", "dob"), True, 10),
+    Column("language", "taal", ("lang", "taalcode", "language_code"), False, 20),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
-_TEXT_COLUMNS = tuple(c for c in COLUMNS if c.key != "birth_date")
+_TEXT_COLUMNS = tuple(c for c in COLUMNS if c.key not in ("birth_date", "language"))
 _LOOKUP = {name: c.key for c in COLUMNS for name in (c.key, c.dutch, *c.aliases)}
 HOUSEHOLD_FIELDS = ("parent_name", "address", "postcode", "city", "email", "phone")
+LANGUAGE_CODES = ("nl", "en", "tr", "ar", "pl", "uk")  # kindpakket.i18n.FAMILY_LANGUAGES
+_LANGUAGE_WORDS = {  # the language's name in Dutch, English and itself, lower case
+    "nl": ("nederlands", "dutch", "nl-nl", "nl_nl"),
+    "en": ("engels", "english", "en-gb", "en_gb", "en-us", "en_us"),
+    "tr": ("turks", "turkish", "türkçe", "turkce", "tr-tr", "tr_tr"),
+    "ar": ("arabisch", "arabic", "العربية"),
+    "pl": ("pools", "polish", "polski", "pl-pl", "pl_pl"),
+    "uk": ("oekraïens", "oekraiens", "ukrainian", "українська", "uk-ua", "uk_ua"),
+}
+_LANGUAGES = {w: code for code, words in _LANGUAGE_WORDS.items() for w in (code, *words)}
+
+
+def parse_language(text: str) -> str | None:
+    """Return the code for "pl", "PL", "Pools", "Polish" or "Polski" (etc.), else None."""
+    return _LANGUAGES.get(text.strip().lower())
 
 
 @dataclass(frozen=True)
@@ -85,10 +101,16 @@ class ImportRow:
     child_ref: str
     child_first_name: str
     birth_date: date
+    language: str | None = None  # None: no language named (or no language column)
+    language_given: bool = False  # the file has a language column
+
+    def fields(self) -> tuple[str, ...]:
+        """Return the household fields this row speaks for (the language only when given)."""
+        return (*HOUSEHOLD_FIELDS, "language") if self.language_given else HOUSEHOLD_FIELDS
 
     def household_values(self) -> dict[str, Any]:
         """Return the household fields of this row."""
-        return {name: getattr(self, name) for name in HOUSEHOLD_FIELDS}
+        return {name: getattr(self, name) for name in self.fields()}
 
 
 @dataclass
@@ -281,6 +303,7 @@ class _RowChecker:
         values = {k: " ".join(v.split()) for k, v in raw.items() if k}
         errors = [e for c in _TEXT_COLUMNS if (e := _check_text(line, c, values)) is not None]
         birth = self._birth_date(line, values.get("birth_date", ""), errors)
+        language = self._language(line, values, errors)
         if errors or birth is None:
             return None, errors
         row = ImportRow(
@@ -295,8 +318,22 @@ class _RowChecker:
             child_ref=values["child_ref"],
             child_first_name=values["child_first_name"],
             birth_date=birth,
+            language=language,
+            language_given="language" in values,
         )
         return self._check_across_rows(row)
+
+    @staticmethod
+    def _language(line: int, values: dict[str, str], errors: list[RowError]) -> str | None:
+        """Return the row's language code (None when empty), or None after adding its problem."""
+        value = values.get("language", "")
+        if not value:
+            return None
+        code = parse_language(value)
+        if code is None:
+            params = {"value": value[:40], "allowed": ", ".join(LANGUAGE_CODES)}
+            errors.append(RowError(line, "language", "unknown_language", params))
+        return code
 
     def _birth_date(self, line: int, value: str, errors: list[RowError]) -> date | None:
         """Return the birth date, or None after adding its problem to ``errors``."""
@@ -325,7 +362,7 @@ class _RowChecker:
             return None, [RowError(row.line, "child_ref", "duplicate_child", params)]
         self.children[row.child_ref] = row.line
         earlier = self.households.setdefault(row.household_ref, row)
-        for name in HOUSEHOLD_FIELDS:
+        for name in row.fields():
             if getattr(earlier, name) != getattr(row, name):
                 return None, [
                     RowError(row.line, name, "household_conflict", {"first": earlier.line})

@@ -37,6 +37,7 @@ MESSAGES: dict[str, Any] = {
     "born_after_reference_date": _l("child born after the reference date {ref}"),
     "invalid_email": _l("invalid e-mail address"),
     "invalid_phone": _l("invalid phone number"),
+    "unknown_language": _l("unknown language {value!r}; use one of {allowed} (or leave it empty)"),
     "duplicate_child": _l("child {ref!r} is already on line {first}"),
     "household_conflict": _l("differs from line {first} of the same household"),
     "child_in_other_household": _l(

@@ -113,7 +113,7 @@ def plan_import(session: Session, fund: Fund, rows: Sequence[ImportRow], *, on: 
 
 def _known_households(session: Session, fund: Fund) -> dict[str, dict[str, Any]]:
     """Return the fund's households by reference, as plain dicts."""
-    columns = [Household.id, Household.reference] + [
+    columns = [Household.id, Household.reference, Household.language] + [
         getattr(Household, n) for n in HOUSEHOLD_FIELDS
     ]
     result = session.execute(select(*columns).where(Household.fund_id == fund.id))
@@ -144,7 +144,7 @@ def _plan_household(plan: ImportPlan, known: dict[str, Any] | None, row: ImportR
     if known is None:
         plan.new_households.append(row)
         return
-    changed = tuple(n for n in HOUSEHOLD_FIELDS if known[n] != getattr(row, n))
+    changed = tuple(n for n in row.fields() if known[n] != getattr(row, n))
     if changed:
         plan.updated_households.append((known["id"], row, changed))
 
@@ -336,6 +336,7 @@ def _insert_households(
             "fund_id": fund.id,
             "reference": r.household_ref,
             **r.household_values(),
+            "language": r.language,
             "pin_failures": 0,
             "created_at": now,
             "updated_at": now,

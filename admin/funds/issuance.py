@@ -207,6 +207,8 @@ def print_letters(
 ) -> LetterBatch | None:
     """Issue a fresh activation code per household and render their letters (None if none).
 
+    Each letter is in the household's own language when the import named one, else in
+    ``language`` (the run's default).
     Codes are stored only as hashes, so every printed letter carries a new code and the
     household's earlier code stops working.
     """
@@ -216,7 +218,8 @@ def print_letters(
         return None
     vouchers = _vouchers_by_household(session, [h.id for h in households])
     left = store.balances(session, (v.account for vs in vouchers.values() for _, v in vs))
-    letters = []
+    pages = []
+    wordings = {}
     for number, household in enumerate(households, 1):
         if progress is not None and (number % 50 == 0 or number == len(households)):
             progress("brieven / letters", number, len(households))
@@ -225,18 +228,27 @@ def print_letters(
             letter_pdf.LetterChild(child.first_name, left[voucher.account])
             for child, voucher in vouchers.get(household.id, [])
         ]
-        letters.append(_letter(fund, household, code, children, base_url))
-    pdf = letter_pdf.render_letters(letters, letter_texts(language))
+        own = household_language(household, language)
+        if own not in wordings:
+            wordings[own] = letter_texts(own)
+        pages.append((_letter(fund, household, code, children, base_url), wordings[own]))
+    pdf = letter_pdf.render_pages(pages, language)
     record_event(
         session,
         "fund.letters_printed",
         actor=actor,
         subject=f"fund:{fund.id}",
         tenant_id=fund.municipality_id,
-        after={"households": len(letters), "language": language},
+        after={"households": len(pages), "language": language},
         ip=ip,
     )
     return LetterBatch(pdf, [h.id for h in households])
+
+
+def household_language(household: Household, default: str) -> str:
+    """Return the language of a household's letter: its own when it has one, else ``default``."""
+    own = household.language
+    return own if own in letter_pdf.LANGUAGES else default
 
 
 def _vouchers_by_household(

@@ -106,11 +106,27 @@ def render_letters(
     letters: Iterable[Letter], texts: LetterTexts, *, letter_date: date | None = None
 ) -> bytes:
     """Render one A4 page per household in the language of ``texts``; return the PDF bytes."""
-    language = texts.language
-    _check_language(language)
+    return render_pages(((letter, texts) for letter in letters), texts.language, letter_date)
+
+
+def render_pages(
+    pages: Iterable[tuple[Letter, LetterTexts]],
+    document_language: str,
+    letter_date: date | None = None,
+) -> bytes:
+    """Render one A4 page per (letter, wording): each household in its own language.
+
+    ``document_language`` is the PDF's declared language (the run's default).
+    """
+    _check_language(document_language)
     day = letter_date or date.today()
-    pdf = _new_pdf(language, day)
-    for letter in letters:
+    pdf = _new_pdf(document_language, day)
+    for letter, texts in pages:
+        _check_language(texts.language)
+        if texts.language in RTL:
+            _shape_rtl(pdf)
+        else:
+            pdf.set_text_shaping(False)
         _render_page(pdf, letter, texts, day)
     if pdf.page == 0:
         raise ValueError("render_letters needs at least one letter")
@@ -141,8 +157,6 @@ def _new_pdf(language: str, day: date) -> FPDF:
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_lang(language)
-    if language in RTL:
-        _shape_rtl(pdf)
     pdf.set_creation_date(datetime(day.year, day.month, day.day))
     return pdf
 

