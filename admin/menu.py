@@ -42,6 +42,7 @@ ITEMS: tuple[tuple[str, Any, tuple[str, ...], str], ...] = (
     ("admin_shops.index", _l("Shops"), auth.EVERYONE, "admin_shops"),
     ("admin_reports.index", _l("Reports"), auth.EVERYONE, "admin_reports"),
     ("admin_more.payouts", _l("Payouts"), auth.FINANCE, "admin_settlement"),
+    ("admin_notify.index", _l("Notifications"), auth.EVERYONE, "admin_notify"),
     ("admin_audit.index", _l("Audit log"), auth.ADMINISTRATOR, "admin_audit"),
     ("admin_more.staff", _l("Staff"), auth.ADMINISTRATOR, "admin_more.staff"),
 )

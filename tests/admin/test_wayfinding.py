@@ -14,7 +14,14 @@ from tests import factories as f
 from tests.admin.conftest import World
 from wallet.models import Fund, Household
 
-MENU = ("/admin/", "/admin/shops/", "/admin/reports/", "/admin/payouts", "/admin/audit/")
+MENU = (
+    "/admin/",
+    "/admin/shops/",
+    "/admin/reports/",
+    "/admin/payouts",
+    "/admin/notifications/",
+    "/admin/audit/",
+)
 
 
 def _menu(html: str) -> list[str]:
