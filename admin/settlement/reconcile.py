@@ -67,11 +67,12 @@ def reconcile(
         .join(SettlementBatch, SettlementBatch.id == Payout.batch_id)
         .where(SettlementBatch.fund_id == fund.id, SettlementBatch.status != "cancelled")
     ).all()
-    names = dict(
-        session.execute(select(Shop.id, Shop.name).where(Shop.id.in_({p.shop_id for p, _ in rows})))
-        .tuples()
-        .all()
-    )
+    names: dict[int, str] = {
+        int(shop_id): str(name)
+        for shop_id, name in session.execute(
+            select(Shop.id, Shop.name).where(Shop.id.in_({p.shop_id for p, _ in rows}))
+        )
+    }
     totals: dict[int, list[int]] = {}
     overdue = []
     for payout, batch in rows:
