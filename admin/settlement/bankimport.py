@@ -293,23 +293,20 @@ class _Run:
 
     def _book(self, payout: Payout, day: date | None, ref: str | None, *, status: str) -> None:
         batch = payout.batch
-        if batch.status == "cancelled":
+        odd = (
+            "booked_but_cancelled"
+            if batch.status == "cancelled"
+            else "booked_after_return"
+            if payout.returned_seq is not None
+            else None
+        )
+        if odd is not None:  # a booking we cannot apply: a difference for a clerk
             self._line(
                 "difference",
                 payout.end_to_end_id,
                 -payout.amount_cents,
                 payout=payout,
-                detail="booked_but_cancelled",
-                status=status,
-                day=day,
-            )
-        elif payout.returned_seq is not None:
-            self._line(
-                "difference",
-                payout.end_to_end_id,
-                -payout.amount_cents,
-                payout=payout,
-                detail="booked_after_return",
+                detail=odd,
                 status=status,
                 day=day,
             )
