@@ -1,10 +1,11 @@
 """Staff logins shared by the municipality and the shops: lockout, session epochs.
 
-A staff row (``AdminUser``, ``ShopUser``) carries ``failed_logins``, ``locked_until`` and
-``session_epoch``. Wrong passwords lock the account for a while, longer each time the
-failures go on (``base x 2^n``, at most a day); a good login resets the count. The epoch is
-part of the login id in the session cookie (``admin:<id>:<epoch>``); raising it on logout,
-password change or blocking makes every cookie issued before worthless on the server.
+A staff row (``AdminUser``, ``ShopUser``) has the columns of :class:`StaffCredentials`, among
+them ``failed_logins``, ``locked_until`` and ``session_epoch``. Wrong passwords lock the
+account for a while, longer each time the failures go on (``base x 2^n``, at most a day); a
+good login resets the count. The epoch is part of the login id in the session cookie
+(``admin:<id>:<epoch>``); raising it on logout, password change or blocking makes every
+cookie issued before worthless on the server.
 """
 
 from __future__ import annotations
@@ -16,10 +17,31 @@ from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kindpakket.errors import DomainError
+from ledger.base import UtcDateTime
 
 MAX_LOCKOUT = timedelta(days=1)
+
+
+class StaffCredentials:
+    """The columns every staff login has (a mixin of ``AdminUser`` and ``ShopUser``)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)  # listed first
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login id in the session cookie; raised on logout, password change and
+    # blocking, so every cookie issued before stops working on the server.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong passwords or codes since the last good login; locks the account (growing lockout).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class StaffRow(Protocol):

@@ -38,6 +38,7 @@ PLATFORM = {
     "notify_views",
     "worker",
     "pinmac",
+    "logins",
 }
 PURE_LEDGER = {
     "encoding",
