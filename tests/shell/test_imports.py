@@ -39,6 +39,7 @@ PLATFORM = {
     "worker",
     "pinmac",
     "logins",
+    "staff_pages",
 }
 PURE_LEDGER = {
     "encoding",
