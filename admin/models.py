@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -19,33 +18,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kindpakket.logins import StaffCredentials
 from ledger.base import Base, UtcDateTime
 
 ROLES = ("administrator", "finance", "viewer")
 
 
-class AdminUser(Base):
-    """A civil servant of one municipality: administrator, finance or viewer."""
+class AdminUser(StaffCredentials, Base):
+    """A civil servant of one municipality: administrator, finance or viewer.
+
+    E-mail, name, password hash, role, lockout and session epoch: :class:`StaffCredentials`.
+    """
 
     __tablename__ = "admin_users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
-    email: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None = no 2nd factor
     # The last TOTP time step accepted: a code of that step or an earlier one is refused.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the login id in the session cookie; raised on logout, password change and
-    # blocking, so every cookie issued before stops working on the server.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Wrong passwords or codes since the last good login; locks the account (growing lockout).
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ImportRun(Base):

@@ -1,79 +1,17 @@
-"""Pages of the municipality (``/admin``): login here; feature pages in ``views_*`` modules."""
+"""Pages of the municipality (``/admin``): login and home here; features in the rooms' views."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_login import login_user
+from flask import Blueprint, Flask, render_template
 
 from admin import auth
-from admin.forms import LoginForm, PasswordForm
-from admin.models import AdminUser
-from kindpakket import logins
-from kindpakket.auth import log_out_staff, require_role, safe_next
+from kindpakket import staff_pages
+from kindpakket.auth import require_role
 from kindpakket.db import db
-from kindpakket.security import form_field, login_limits
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@login_limits("admin", form_field("email"))
-def login():  # type: ignore[no-untyped-def]
-    """Log a staff member in."""
-    form = LoginForm()
-    error = None
-    status = 200
-    if form.validate_on_submit():
-        with db.refusing() as refused:
-            user = auth.authenticate(
-                db.session,
-                form.email.data or "",
-                form.password.data or "",
-                form.totp.data,
-                policy=logins.policy(),
-            )
-        if err := refused.error:
-            error, status = err.message, (429 if err.status == 429 else 401)
-            auth.record_login(db.session, form.email.data or "", err)
-        else:
-            auth.record_login(db.session, user.email)
-            login_user(auth.AdminPrincipal(user))
-            return redirect(safe_next("/admin", "admin.index"))
-    status = status if error else (400 if form.errors else 200)
-    return render_template("admin/login.html", form=form, error=error), status
-
-
-@bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
-    """Log out everywhere: the cookie of this and every other login stops working."""
-    auth.record_logout(db.session)
-    log_out_staff(db.session, auth.AdminPrincipal)
-    flash(_("You are logged out."))
-    return redirect(url_for("admin.login"))
-
-
-@bp.route("/password", methods=["GET", "POST"])
-@require_role(*auth.EVERYONE)
-def password():  # type: ignore[no-untyped-def]
-    """Change the password; every other login of this account ends."""
-    form = PasswordForm()
-    error = None
-    if form.validate_on_submit():
-        user = db.session.get(AdminUser, auth.me().user_id)
-        assert user is not None  # the loader found it for this request
-        with db.refusing() as refused:
-            auth.change_password(
-                db.session, user, current=form.current.data or "", new=form.new.data or ""
-            )
-        if err := refused.error:
-            error = err.message
-        else:
-            login_user(auth.AdminPrincipal(user))  # this browser goes on with the new epoch
-            flash(_("Your password has been changed. Other logins of this account have ended."))
-            return redirect(url_for("admin.index"))
-    status = 400 if (error or form.errors) else 200
-    return render_template("admin/password.html", form=form, error=error), status
+# /admin/login (with the authenticator app's code), /admin/logout and /admin/password.
+staff_pages.register(bp, auth.AdminPrincipal, budget="admin", totp=True)
 
 
 @bp.get("/")

@@ -1,8 +1,9 @@
 """Logins for three kinds of user, told apart by a prefix in the session id.
 
 ``household:<id>:<session>``, ``shop_user:<id>:<epoch>``, ``admin:<id>:<epoch>``. Each
-actor's principal extends :class:`Principal` (staff: :class:`StaffPrincipal`) and its package
-registers a loader per prefix; the platform never imports them. ``require_role`` guards views.
+actor's principal extends :class:`Principal` (staff: :class:`StaffPrincipal`, which also tells
+the shared staff login rules and pages who they serve) and its package registers a loader per
+prefix; the platform never imports them. ``require_role`` guards views.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from flask_login import LoginManager, UserMixin, current_user, logout_user
 from sqlalchemy.orm import Session
 
 from kindpakket import logins
+from kindpakket.audit import record_event
 from kindpakket.errors import DomainError, wants_json
 
 login_manager = LoginManager()
 _loaders: dict[str, Callable[[str], Any]] = {}
 _login_views: dict[str, str] = {}
+_roles: dict[str, tuple[str, ...]] = {}
 
 
 class Principal(UserMixin):
@@ -44,9 +47,16 @@ class Principal(UserMixin):
 
 
 class StaffPrincipal(Principal):
-    """A logged-in staff member (municipality or shop): a row with a session epoch."""
+    """A logged-in staff member (municipality or shop): a row with a session epoch.
+
+    The class describes its kind of staff to the shared login rules (:mod:`kindpakket.logins`)
+    and pages (:mod:`kindpakket.staff_pages`): its table, its ``prefix`` in login ids and
+    audit actors, its ``noun`` in audit subjects and event names (``admin_user.logged_in``)
+    and the municipalities its audit events belong to (:meth:`audit_scope`).
+    """
 
     model: ClassVar[type[Any]]  # the staff row class: AdminUser, ShopUser
+    noun: ClassVar[str]  # admin_user, shop_user
 
     def __init__(self, user: Any) -> None:
         super().__init__(logins.login_id(self.prefix, user), user.id, user.role)
@@ -65,6 +75,14 @@ class StaffPrincipal(Principal):
             return None
         return user
 
+    @classmethod
+    def audit_scope(cls, session: Session, who: Any) -> dict[str, Any]:
+        """Return where the audit events of ``who`` (a row or principal) belong.
+
+        ``{"tenant_id": ...}`` or ``{"funds": [...]}``: keyword arguments of ``record_event``.
+        """
+        raise NotImplementedError
+
 
 P = TypeVar("P", bound=Principal)
 
@@ -76,9 +94,19 @@ def logged_in(kind: type[P]) -> P | None:
 
 
 def log_out_staff(session: Session, kind: type[StaffPrincipal]) -> None:
-    """Log the staff member out everywhere (every cookie issued so far stops working)."""
+    """Log the staff member out everywhere (every cookie issued so far stops working).
+
+    Audited as ``<noun>.logged_out``; nothing is recorded when nobody was logged in.
+    """
     principal = logged_in(kind)
     if principal is not None:
+        record_event(
+            session,
+            f"{kind.noun}.logged_out",
+            actor=principal.actor,
+            subject=f"{kind.noun}:{principal.user_id}",
+            **kind.audit_scope(session, principal),
+        )
         user = session.get(kind.model, principal.user_id)
         if user is not None:
             logins.end_sessions(user)
@@ -90,8 +118,14 @@ def register_role(
 ) -> None:
     """Register how to load a ``prefix:...`` user and the login page for its ``roles``."""
     _loaders[prefix] = loader
+    _roles[prefix] = roles
     for role in roles:
         _login_views[role] = login_view
+
+
+def roles_of(prefix: str) -> tuple[str, ...]:
+    """Return the roles registered for the ``prefix:...`` users."""
+    return _roles[prefix]
 
 
 @login_manager.user_loader

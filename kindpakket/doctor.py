@@ -88,7 +88,7 @@ def _keys(key_dir: Path) -> list[tuple[str, str]]:
             else:
                 ring.signing_key(purpose)
     except KeyringError as exc:
-        out.append(("problem", f"signing key: {exc.message}"))
+        out.append(("problem", f"signing key: {exc}"))  # the doctor speaks English
     return out
 
 

@@ -34,7 +34,15 @@ FAMILY_SOURCES = (  # where the family's msgids are used (package-relative "pack
     "kindpakket/templates/error.html",
     "kindpakket/httperrors.py",
 )
-KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+# N_ marks a msgid translated later, where Flask-Babel is not imported (kindpakket/keys.py).
+KEYWORDS = {
+    "_": None,
+    "_l": None,
+    "N_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+}
 METHODS = [
     ("**/migrations/**", "ignore"),
     ("**.py", "python"),

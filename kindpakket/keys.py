@@ -51,13 +51,31 @@ SEED_BYTES = 32
 KID_BYTES = 4
 
 
-class KeyringError(Exception):
-    """A keyring failure with a fixed machine ``code`` and a readable message."""
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` (English) for the translation catalog; it is translated when read."""
+    return msgid
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+
+class KeyringError(Exception):
+    """A keyring failure: a fixed ``code``, an English msgid and its ``details``.
+
+    ``message`` is the text in the reader's language (Dutch in ``kindpakket/i18n/nl``; Flask-Babel
+    is imported only when it is read, so this module imports no Flask); ``str(error)`` is
+    ``code: English text``, for logs and health checks.
+    """
+
+    def __init__(self, code: str, msgid: str, **details: object) -> None:
         self.code = code
-        self.message = message
+        self.msgid = msgid
+        self.details = {name: str(value) for name, value in details.items()}  # paths, errors
+        super().__init__(f"{code}: {msgid % self.details}")
+
+    @property
+    def message(self) -> str:
+        """Return the message in the language in force (``flask_babel.force_locale``)."""
+        from flask_babel import gettext
+
+        return gettext(self.msgid, **self.details)
 
 
 def utcnow() -> datetime:
@@ -175,7 +193,7 @@ class RedactedSigningKey(SigningKey):
 def _check_purpose(purpose: str) -> None:
     """Refuse purposes the keyring does not know."""
     if purpose not in PURPOSES:
-        raise KeyringError("bad_purpose", f"onbekend sleuteldoel {purpose!r} (unknown purpose)")
+        raise KeyringError("bad_purpose", N_("unknown key purpose %(purpose)s"), purpose=purpose)
 
 
 def _parse_seed(text: str) -> bytes:
@@ -228,9 +246,7 @@ class Keyring:
         """Return the newest key valid now together with its private signing key."""
         candidates = self.active(purpose, at)
         if not candidates:
-            raise KeyringError(
-                "no_key", f"geen geldige sleutel voor {purpose!r} (no valid key for purpose)"
-            )
+            raise KeyringError("no_key", N_("no valid %(purpose)s key"), purpose=purpose)
         info = candidates[0]
         return info, self._private(info)
 
@@ -268,7 +284,7 @@ class Keyring:
         else:
             found = [k for k in self._load() if k.purpose == purpose and k.kid == kid.lower()]
             if not found:
-                raise KeyringError("no_key", f"geen sleutel {kid!r} (no such key)")
+                raise KeyringError("no_key", N_("there is no key %(kid)s"), kid=kid)
             info = found[0]
         seed = self._private(info).encode()
         return info.kid, hmac.new(seed, b"kindpakket mac " + purpose.encode(), sha256).digest()
@@ -294,8 +310,8 @@ class Keyring:
             if self.active(purpose, when) and not force:
                 raise KeyringError(
                     "key_exists",
-                    f"er is al een geldige sleutel voor {purpose!r}; gebruik rotate "
-                    "(a valid key exists; use rotate)",
+                    N_("there is a valid %(purpose)s key already; use rotate"),
+                    purpose=purpose,
                 )
             return self._add(purpose, when)
 
@@ -315,8 +331,8 @@ class Keyring:
             if not self.active(purpose, when):
                 raise KeyringError(
                     "no_key",
-                    f"geen geldige sleutel voor {purpose!r} om te roteren; gebruik generate "
-                    "(nothing to rotate; use generate)",
+                    N_("there is no valid %(purpose)s key to rotate; use generate"),
+                    purpose=purpose,
                 )
             cutoff = when + timedelta(seconds=overlap_seconds)
             keys = [
@@ -337,7 +353,7 @@ class Keyring:
             keys = self._load()
             match = [k for k in keys if k.purpose == purpose and k.kid == kid.lower()]
             if not match:
-                raise KeyringError("no_key", f"sleutel {kid!r} bestaat niet (no such key)")
+                raise KeyringError("no_key", N_("there is no key %(kid)s"), kid=kid)
             retired = self._shorten(match[0], when, when)
             self._write_metadata([retired if k is match[0] else k for k in keys])
             log.warning("retired %s key %s at %s", purpose, kid, when)
@@ -439,7 +455,9 @@ class Keyring:
                 raise ValueError(f"unsupported version {document.get('version')!r}")
             return [KeyInfo._from_json(record) for record in document["keys"]]
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
-            raise KeyringError("bad_keyring", f"{path} is onleesbaar (unreadable): {exc}") from exc
+            raise KeyringError(
+                "bad_keyring", N_("%(path)s is unreadable: %(reason)s"), path=path, reason=exc
+            ) from exc
 
     def _private(self, info: KeyInfo) -> SigningKey:
         """Load (once) the private key of ``info``, checking permissions and the public key."""
@@ -451,25 +469,29 @@ class Keyring:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError as exc:
             raise KeyringError(
-                "bad_keyfile", f"{path} ontbreekt of is onleesbaar (missing or unreadable)"
+                "bad_keyfile", N_("%(path)s is missing or unreadable"), path=path
             ) from exc
         with os.fdopen(fd, "r", encoding="ascii", errors="replace") as fh:
             mode = os.fstat(fh.fileno()).st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise KeyringError(
                     "insecure_permissions",
-                    f"{path} is leesbaar voor anderen (mode {stat.S_IMODE(mode):o}); "
-                    "zet op 0600 (group/other may read it; chmod 0600)",
+                    N_("others may read %(path)s (mode %(mode)s): chmod 0600"),
+                    path=path,
+                    mode=f"{stat.S_IMODE(mode):o}",
                 )
             body = fh.read(256)
         try:
             signing = RedactedSigningKey(_parse_seed(body))
         except ValueError as exc:
-            raise KeyringError("bad_keyfile", f"{path}: {exc}") from None
+            raise KeyringError(
+                "bad_keyfile", N_("%(path)s holds no key: %(reason)s"), path=path, reason=exc
+            ) from None
         if bytes(signing.verify_key) != info.public_key:
             raise KeyringError(
                 "bad_keyfile",
-                f"{path} past niet bij de publieke sleutel (does not match keys.json)",
+                N_("%(path)s does not match its public key in keys.json"),
+                path=path,
             )
         signing.label = f"{info.purpose}/{info.kid}"
         self._signing_cache[info.kid] = signing

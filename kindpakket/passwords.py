@@ -33,6 +33,14 @@ def verify_secret(hashed: str | None, secret: str) -> bool:
         return False
 
 
+def needs_rehash(hashed: str) -> bool:
+    """Return True when ``hashed`` was made with other argon2 parameters than ours today."""
+    try:
+        return _hasher.check_needs_rehash(hashed)
+    except InvalidHashError:
+        return True
+
+
 # -- staff password rules ----------------------------------------------------------------------
 
 MIN_PASSWORD = 12

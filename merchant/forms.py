@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from merchant.services import CATEGORIES
 
@@ -59,21 +59,6 @@ class ApplyForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
-    """E-mail and password of a shop user."""
-
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[DataRequired(REQUIRED), Email()],
-        render_kw={"autocomplete": "username"},
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
 class StaffForm(FlaskForm):
     """A new cashier."""
 
@@ -124,26 +109,3 @@ class PeriodForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something."""
-
-
-class PasswordForm(FlaskForm):
-    """The current password and a new one, typed twice."""
-
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password (at least 12 characters, not easy to guess)"),
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    again = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(REQUIRED),
-            EqualTo("new", _l("The two new passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )

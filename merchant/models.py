@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 # Re-exported for callers that knew it here; kindpakket.accounts builds every account name.
 from kindpakket.accounts import payable_account as payable_account
+from kindpakket.logins import StaffCredentials
 from ledger.base import Base, UtcDateTime
 
 
@@ -46,25 +46,16 @@ class Shop(Base):
     users: Mapped[list[ShopUser]] = relationship(back_populates="shop")
 
 
-class ShopUser(Base):
-    """A login of a shop: the owner (bank details, staff) or a cashier (scan, refund)."""
+class ShopUser(StaffCredentials, Base):
+    """A login of a shop: the owner (bank details, staff) or a cashier (scan, refund).
+
+    E-mail, name, password hash, role (owner | cashier), lockout and session epoch:
+    :class:`StaffCredentials`.
+    """
 
     __tablename__ = "shop_users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
-    email: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # owner | cashier
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the login id in the session cookie; raised on logout, password change and
-    # blocking, so every cookie issued before stops working on the server.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Wrong passwords since the last good login; locks the account (growing lockout).
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     shop: Mapped[Shop] = relationship(back_populates="users")
 

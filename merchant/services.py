@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from kindpakket import logins
 from kindpakket.audit import record_event
-from kindpakket.emails import is_email_address
+from kindpakket.emails import checked_address
 from kindpakket.errors import DomainError
 from kindpakket.iban import compact_iban
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
 from merchant import notify
+from merchant.auth import ShopPrincipal
 from merchant.models import Shop, ShopUser, shop_fund_ids
 
 CATEGORIES: dict[str, object] = {
@@ -70,13 +71,6 @@ def normalise_kvk(text: str) -> str:
     return kvk
 
 
-def _check_email(email: str) -> str:
-    email = (email or "").strip().lower()
-    if len(email) > 200 or not is_email_address(email):
-        raise DomainError("bad_email", _l("That is not an e-mail address."))
-    return email
-
-
 def check_legal_name(name: str) -> str:
     """Return the shop's legal name, refusing one no bank transfer could carry.
 
@@ -104,26 +98,21 @@ def _check_password(password: str, *context: str) -> None:
     check_password_strength(password, context)
 
 
-def _email_free(session: Session, email: str) -> None:
-    if session.execute(select(ShopUser.id).where(ShopUser.email == email)).first():
-        raise DomainError("email_taken", _l("There is already an account with this e-mail."))
-
-
 def apply_shop(session: Session, form: Application, *, ip: str | None = None) -> Shop:
     """Register a shop application (status pending) with its owner's login."""
     kvk = normalise_kvk(form.kvk)
     iban = normalise_iban(form.iban)
     if form.category not in CATEGORIES:
         raise DomainError("bad_category", _l("Choose a category from the list."))
-    email = _check_email(form.email)
-    owner_email = _check_email(form.owner_email)
+    email = checked_address(form.email)
+    owner_email = checked_address(form.owner_email)
     _check_password(form.password, owner_email, form.owner_name, form.name, email)
     name = check_legal_name(form.name)
     if not form.address.strip() or not form.city.strip():
         raise DomainError("missing_field", _l("Fill in the name and address of the shop."))
     if session.execute(select(Shop.id).where(Shop.kvk == kvk)).first():
         raise DomainError("kvk_taken", _l("A shop with this KvK number has already applied."))
-    _email_free(session, owner_email)
+    logins.refuse_taken(session, ShopPrincipal, owner_email)
     now = datetime.now(UTC)
     shop = Shop(
         name=name,
@@ -168,29 +157,16 @@ def add_staff(
 ) -> ShopUser:
     """Add a cashier to the owner's shop."""
     _require_owner(owner)
-    email = _check_email(email)
-    _check_password(password, email, name)
-    _email_free(session, email)
-    user = ShopUser(
-        shop_id=owner.shop_id,
-        email=email,
-        name=name.strip() or email,
-        password_hash=hash_secret(password),
-        role="cashier",
-        active=True,
-        created_at=datetime.now(UTC),
-    )
-    session.add(user)
-    session.flush()  # the id goes into the audit event
-    record_event(
+    return logins.create_staff(
         session,
-        "shop_user.created",
+        ShopPrincipal,
+        email=email,
+        name=name,
+        password=password,
         actor=f"shop_user:{owner.id}",
-        subject=f"shop_user:{user.id}",
-        funds=shop_fund_ids(session, owner.shop_id),
-        after={"email": email, "role": "cashier"},
+        shop_id=owner.shop_id,
+        role="cashier",
     )
-    return user
 
 
 def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active: bool) -> ShopUser:
@@ -258,22 +234,6 @@ def iban_works(session: Session, shop_ids: Iterable[int]) -> None:
             .values(iban_check_reason=None)
             .execution_options(synchronize_session="fetch")
         )
-
-
-def change_password(session: Session, user: ShopUser, *, current: str, new: str) -> None:
-    """Set a new password after checking the current one; other logins of the user end."""
-    if not verify_secret(user.password_hash, current or ""):
-        raise DomainError("bad_password", _l("Your current password is wrong."))
-    _check_password(new, user.email, user.name)
-    user.password_hash = hash_secret(new)
-    logins.end_sessions(user)
-    record_event(
-        session,
-        "shop_user.password_changed",
-        actor=f"shop_user:{user.id}",
-        subject=f"shop_user:{user.id}",
-        funds=shop_fund_ids(session, user.shop_id),
-    )
 
 
 def staff(session: Session, shop_id: int) -> list[ShopUser]:

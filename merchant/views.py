@@ -16,29 +16,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_user
 from sqlalchemy import select
 
-from kindpakket import logins
+from kindpakket import staff_pages
 from kindpakket import time as clock
-from kindpakket.auth import log_out_staff, require_role, safe_next
+from kindpakket.auth import require_role
 from kindpakket.db import db
 from kindpakket.i18n import current_language
 from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
-from kindpakket.security import form_field, limiter, login_limits, scanner_page
+from kindpakket.security import limiter, scanner_page
 from merchant import auth, refunds, refusals, reports, services
 from merchant.forms import (
+    REQUIRED,
     ApplyForm,
     ButtonForm,
     IbanForm,
-    LoginForm,
-    PasswordForm,
     PeriodForm,
     RefundForm,
     StaffForm,
 )
-from merchant.models import Redemption, Shop, ShopApproval, ShopUser
+from merchant.models import Redemption, Shop, ShopApproval
 from wallet.models import Fund
 
 bp = Blueprint(
@@ -47,6 +45,10 @@ bp = Blueprint(
     url_prefix="/merchant",
     template_folder="templates",
     static_folder="static",
+)
+# /merchant/login, /merchant/logout and /merchant/password.
+staff_pages.register(
+    bp, auth.ShopPrincipal, budget="shop", landing="merchant.scan", required=REQUIRED
 )
 
 
@@ -72,62 +74,6 @@ def apply():  # type: ignore[no-untyped-def]
             return redirect(url_for("merchant.login"))
     status = 400 if (error or form.errors) else 200
     return render_template("merchant/apply.html", form=form, error=error), status
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@login_limits("shop", form_field("email"))
-def login():  # type: ignore[no-untyped-def]
-    """Log a shop owner or cashier in."""
-    form = LoginForm()
-    error = None
-    status = 200
-    if form.validate_on_submit():
-        with db.refusing() as refused:
-            user = auth.authenticate(
-                db.session, form.email.data or "", form.password.data or "", policy=logins.policy()
-            )
-        if err := refused.error:
-            error, status = err.message, (429 if err.status == 429 else 401)
-            auth.record_login(db.session, form.email.data or "", err)
-        else:
-            auth.record_login(db.session, user.email)
-            login_user(auth.ShopPrincipal(user))
-            return redirect(safe_next("/merchant", "merchant.scan"))
-    status = status if error else (400 if form.errors else 200)
-    return render_template("merchant/login.html", form=form, error=error), status
-
-
-@bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
-    """Log out everywhere: the cookie of this and every other login stops working."""
-    ButtonForm().validate_on_submit()
-    auth.record_logout(db.session)
-    log_out_staff(db.session, auth.ShopPrincipal)
-    flash(_("You are logged out."))
-    return redirect(url_for("merchant.login"))
-
-
-@bp.route("/password", methods=["GET", "POST"])
-@require_role(*auth.ROLES)
-def password():  # type: ignore[no-untyped-def]
-    """Change the password; every other login of this account ends."""
-    form = PasswordForm()
-    error = None
-    if form.validate_on_submit():
-        user = db.session.get(ShopUser, auth.me().user_id)
-        assert user is not None  # the loader found it for this request
-        with db.refusing() as refused:
-            services.change_password(
-                db.session, user, current=form.current.data or "", new=form.new.data or ""
-            )
-        if err := refused.error:
-            error = err.message
-        else:
-            login_user(auth.ShopPrincipal(user))  # this browser goes on with the new epoch
-            flash(_("Your password has been changed. Other logins of this account have ended."))
-            return redirect(url_for("merchant.index"))
-    status = 400 if (error or form.errors) else 200
-    return render_template("merchant/password.html", form=form, error=error), status
 
 
 @bp.get("/")

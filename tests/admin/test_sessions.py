@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from admin import auth
+from admin.auth import AdminPrincipal
 from admin.models import AdminUser
+from kindpakket import logins
 from kindpakket.errors import DomainError
 from kindpakket.logins import LockoutPolicy
+from kindpakket.passwords import needs_rehash
 from tests import factories as f
 
 EMAIL = "beheer@voorbeeld.example"
@@ -55,7 +58,7 @@ def test_lockout_grows_while_failures_go_on_and_ends_with_a_good_login(engine: E
 
         def attempt(password: str, at: datetime) -> str:
             try:
-                auth.authenticate(s, EMAIL, password, None, policy=rules, now=at)
+                logins.authenticate(s, AdminPrincipal, EMAIL, password, None, policy=rules, now=at)
             except DomainError as err:
                 return err.code
             return "ok"
@@ -166,3 +169,20 @@ def test_cli_reset_switches_an_account_off_and_ends_its_logins(
     assert on.exit_code == 0, on.output
     assert login(client).status_code == 401
     assert login(client, password=new).status_code == 302
+
+
+def test_a_password_hashed_with_older_parameters_is_rehashed_at_login(
+    engine: Engine, client: FlaskClient
+) -> None:
+    seed(engine)
+    older = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)  # not today's
+    with Session(engine) as s:
+        s.execute(select(AdminUser)).scalar_one().password_hash = older.hash(f.PASSWORD)
+        s.commit()
+    assert login(client, password="wrong password!").status_code == 401
+    assert staff(engine).password_hash.startswith("$argon2id$v=19$m=2048,t=2")  # not yet
+    assert login(client).status_code == 302
+    rehashed = staff(engine).password_hash
+    assert not rehashed.startswith("$argon2id$v=19$m=2048,t=2") and not needs_rehash(rehashed)
+    assert client.post("/admin/logout").status_code == 302
+    assert login(client).status_code == 302  # the new hash holds the same password

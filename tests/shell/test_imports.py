@@ -38,6 +38,8 @@ PLATFORM = {
     "notify_views",
     "worker",
     "pinmac",
+    "logins",
+    "staff_pages",
 }
 PURE_LEDGER = {
     "encoding",

@@ -258,3 +258,19 @@ def test_keys_module_imports_no_flask_and_no_actor_package() -> None:
             imported.add(node.module.split(".")[0])
     assert imported
     assert not imported & {"flask", "wallet", "merchant", "admin", "ledger"}
+
+
+def test_refusals_are_codes_worded_in_the_readers_language(ring: Keyring, app, cli) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale
+
+    assert cli("keys", "generate", "--purpose", "pin").exit_code == 0
+    again = cli("keys", "generate", "--purpose", "pin")
+    assert again.exit_code == 2
+    assert "key_exists: er is al een geldige sleutel voor pin; gebruik rotate" in again.output
+    with pytest.raises(KeyringError) as err:
+        ring.rotate("token")
+    assert err.value.code == "no_key" and err.value.details == {"purpose": "token"}
+    assert str(err.value) == "no_key: there is no valid token key to rotate; use generate"
+    with app.app_context(), force_locale("nl"):
+        dutch = err.value.message
+    assert dutch == "geen geldige sleutel voor token om te roteren; gebruik generate"
