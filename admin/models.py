@@ -192,3 +192,34 @@ class ReportWatermark(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class PublicFiguresCache(Base):
+    """A fund's public figures at one signed checkpoint, computed once and kept for the page.
+
+    A cache of a pure function of the checkpoint's entries and the register as it stood at
+    ``computed_at`` (``admin.reports.checkpointfigures``); rows of older checkpoints are
+    dropped when a newer one is kept, and anyone can recompute any of them from an export.
+    """
+
+    __tablename__ = "public_figures"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # the checkpoint's tree size
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)  # PublicFigures.to_json()
+
+
+class PublicTally(Base):
+    """Where the public figures' fold stopped: the next checkpoint folds only its new entries.
+
+    One row is kept, of the newest checkpoint computed (``admin.reports.checkpointfigures``).
+    """
+
+    __tablename__ = "public_tally"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The Merkle frontier of entries 1..size (ledger.merkle.encode_frontier), for the next root.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)  # publicfigures.Tally.state()
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)

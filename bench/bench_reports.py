@@ -8,25 +8,33 @@ or the generation time budget is reached; then settles 1 000 shops in one batch 
 entries, SEPA file built and validated against the XSD). Aims: report <= 2 s at 1 M
 payments, settlement <= 5 s. Baseline in the same run: one ``SELECT count(*)`` over all
 postings (the cheapest full pass a report could make).
+
+At each step a checkpoint is signed and the public spending page (``/open/<town>/spending/
+<fund>``) is fetched through the app: the first view computes the figures at the checkpoint
+from the entries' bytes and keeps them; later views read the kept row. Printed: both times
+and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from flask import Flask
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from admin.models import PublicFiguresCache, PublicTally
 from admin.reports import services as reports
 from admin.settlement import services as settlement
 from bench.common import fresh_database, median_seconds, pg_available, row
 from kindpakket.accounts import voucher_account
-from ledger import merkle, store
+from ledger import merkle, proofs, store
 from ledger.encoding import EntryBody, Posting, encode, entry_hash, format_timestamp
 from ledger.models import LedgerAccount, LedgerBalance, LedgerHead, LedgerPosting
 from merchant.models import Shop, ShopUser, payable_account
@@ -316,6 +324,54 @@ def _baseline(engine: Engine) -> float:
     return median_seconds(run, repeat=3)
 
 
+def _app(engine: Engine, instance: str) -> Flask:
+    """Return the app on the bench's database (for the public page)."""
+    from kindpakket import create_app
+
+    url = engine.url.render_as_string(hide_password=False)
+    return create_app(
+        {"DATABASE_URL": url, "INSTANCE_DIR": instance, "TESTING": True, "SECRET_KEY": "bench"}
+    )
+
+
+def _sign(app: Flask) -> int:
+    """Sign a checkpoint of the whole ledger; return its size."""
+    from kindpakket.db import db
+    from kindpakket.ledger_api import checkpoint_signer
+
+    with app.app_context(), db.transaction() as s:
+        return proofs.make_checkpoint(s, checkpoint_signer(), app.config["LEDGER_ORIGIN"]).size
+
+
+def _view(app: Flask, fund_id: int) -> None:
+    answer = app.test_client().get(f"/open/bench/spending/{fund_id}")
+    assert answer.status_code == 200 and b"Budget toegekend" in answer.data, answer.status
+
+
+def _public_page(app: Flask, fund_id: int) -> tuple[float, float, int]:
+    """Sign a checkpoint; return the page's first view (from scratch), a kept view, the size."""
+    from kindpakket.db import db
+
+    size = _sign(app)
+
+    def first() -> None:
+        with app.app_context(), db.transaction() as s:
+            s.execute(delete(PublicFiguresCache))
+            s.execute(delete(PublicTally))
+        _view(app, fund_id)
+
+    return median_seconds(first, repeat=3), median_seconds(lambda: _view(app, fund_id)), size
+
+
+def _next_checkpoint(
+    engine: Engine, app: Flask, fund_id: int, have: int, rng: random.Random
+) -> tuple[float, int]:
+    """Add 1 000 payments, sign; return the first view (folds only the new entries)."""
+    _grow(engine, fund_id, have, have + 1_000, rng)
+    size = _sign(app)
+    return median_seconds(lambda: _view(app, fund_id), repeat=1), size
+
+
 def _settle(engine: Engine, fund_id: int) -> tuple[float, int]:
     with Session(engine) as s:
         fund = s.get(Fund, fund_id)
@@ -326,11 +382,15 @@ def _settle(engine: Engine, fund_id: int) -> tuple[float, int]:
         return time.perf_counter() - start, batch.payout_count
 
 
-def run(kind: str, target: int, budget: float) -> None:
+def run(kind: str, target: int, budget: float, db_name: str = "kp_bench_reports") -> None:
     """Grow, time the report at each step, then time one settlement."""
     print(f"\n{kind}: report of one fund ({VOUCHERS} vouchers, {SHOPS} shops)")
-    with fresh_database(kind, "kp_bench_reports") as engine:
+    with (
+        fresh_database(kind, db_name) as engine,
+        tempfile.TemporaryDirectory() as instance,
+    ):
         fund_id = _setup(engine)
+        app = _app(engine, instance)
         rng = random.Random(1)
         have, spent = 0, 0.0
         for step in (100_000, 300_000, 1_000_000, target):
@@ -349,6 +409,21 @@ def run(kind: str, target: int, budget: float) -> None:
                 f"first (rolls up {step - prev:,} new) {first:.2f} s; "
                 f"count(*) of postings {base:.2f} s; generated in {spent:.0f} s",
             )
+            first, kept, size = _public_page(app, fund_id)
+            row(
+                f"public page at checkpoint {size:>9,}",
+                f"{kept * 1000:.1f} ms",
+                f"first view (computes from {size:,} entries) {first:.2f} s; "
+                f"kept / first {kept / first:.4f}",
+            )
+            following, size = _next_checkpoint(engine, app, fund_id, have, rng)
+            have += 1_000
+            row(
+                f"  next checkpoint, 1 000 payments later {size:>9,}",
+                f"{following:.2f} s",
+                f"first view, fold goes on from the kept one; / from scratch "
+                f"{following / first:.3f}",
+            )
             if have == min(100_000, target):
                 print(f"  generated ledger {_verify(engine)}")
             if spent > budget:
@@ -356,6 +431,7 @@ def run(kind: str, target: int, budget: float) -> None:
                 break
         seconds, shops = _settle(engine, fund_id)
         row(f"settlement of {shops} shops (payouts + SEPA + XSD)", f"{seconds:.2f} s")
+        app.extensions["kindpakket_db"][0].dispose()
 
 
 def main() -> None:
@@ -365,11 +441,12 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=180.0, help="seconds of generation")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--db-name", default="kp_bench_reports", help="PostgreSQL database")
     args = parser.parse_args()
     if not args.no_sqlite:
         run("sqlite", args.payments, args.budget)
     if not args.no_pg and pg_available():
-        run("postgresql", args.payments, args.budget)
+        run("postgresql", args.payments, args.budget, args.db_name)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from admin.reports.cli import public_register
 from admin.reports.exportfigures import public_figures
 from kindpakket.db import db
 from kindpakket.ledger_cli import ledger_group
@@ -39,7 +40,8 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date: {db.engine.url.render_as_string(hide_password=True)}")
 
 
-ledger_group.add_command(public_figures)  # admin's command, under "kindpakket ledger"
+ledger_group.add_command(public_figures)  # admin's commands, under "kindpakket ledger"
+ledger_group.add_command(public_register)
 main.add_command(ledger_group)
 main.add_command(witness_group)  # needs no app and no database
 main.add_command(worker_command)

@@ -182,6 +182,20 @@ def read_only() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Begin transactions inside this block as writers (SQLite: the write lock first).
+
+    For the rare short write a reading request makes in a transaction of its own (a cache it
+    keeps: ``admin.reports.views_public``); its own transaction stays a reader.
+    """
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 class Refusal:
     """What ``db.refusing()`` caught: the domain error, or None when the block succeeded."""
 

@@ -250,6 +250,35 @@ def leaf_hashes(session: Session, chunk: int = 50_000) -> Iterator[tuple[int, st
         last = int(rows[-1].seq)
 
 
+def entry_bytes(
+    session: Session, upto: int, *, after: int = 0, chunk: int = 20_000
+) -> Iterator[bytes]:
+    """Yield the stored (hashed) bytes of entries ``after+1``..``upto`` in order, in chunks.
+
+    Args:
+        session: a transaction.
+        upto: the last entry wanted, e.g. a checkpoint's tree size.
+        after: the entry before the first one wanted (0: from the start).
+        chunk: entries fetched per round trip.
+
+    Yields:
+        Each entry's bytes, exactly as stored.
+    """
+    last = after
+    while last < upto:
+        rows = session.execute(
+            select(_entries.c.seq, _entries.c.body)
+            .where(_entries.c.seq > last, _entries.c.seq <= upto)
+            .order_by(_entries.c.seq)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for _, body in rows:
+            yield bytes(body)
+        last = int(rows[-1].seq)
+
+
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

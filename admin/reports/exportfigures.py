@@ -1,93 +1,74 @@
-"""The public dashboard's money figures recomputed from a ledger export, without a database.
+"""``kindpakket ledger public-figures``: the public page's figures recomputed from an export.
 
-An auditor holding an export (``kindpakket ledger export``, format 2) can check the public
-figures (:mod:`admin.publicfigures`) per fund: budget issued, spent at shops, refunded, left
-in the children's budgets, and spending per ISO week. Account names say which fund money
-belongs to (:mod:`kindpakket.accounts`); a child's budget belongs to the fund it was issued
-from. What the export does not hold cannot be recomputed: shop categories, household and
-child counts, uptake, and which cells the dashboard suppresses.
+An auditor holding a ledger export (``kindpakket ledger export``, format 2) recomputes the
+figures the public spending page shows, at one of the export's signed checkpoints (default:
+the newest), with no database: the export is verified first (every byte, link, balance,
+checkpoint signature and consistency proof), then the first ``size`` entries are folded by
+the page's own computation (:class:`admin.reports.publicfigures.Tally`). The amounts need
+nothing but the export. Categories, household counts and which cells are hidden need the
+register (``kindpakket ledger public-register``): without it they are left out, and said so.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+import json
+from itertools import islice
 from pathlib import Path
 
 import click
 
-from kindpakket import time as clock
-from kindpakket.accounts import maybe_account
+from admin.reports.publicfigures import MIN_HOUSEHOLDS, PublicFigures, Register, Tally
 from kindpakket.money import format_euro
-from ledger.encoding import decode
-from ledger.export import ExportError, read_lines, verify_export
+from ledger.export import ExportError, read_lines, read_notes, verify_export
 
 NOT_IN_EXPORT = (
     "winkelcategorieën / shop categories",
-    "aantallen huishoudens en kinderen, bereik / household and child counts, uptake",
-    "onderdrukte cellen (minder dan 10 huishoudens) / suppressed cells (under 10 households)",
+    "aantallen huishoudens, bereik / household counts, uptake",
+    f"verborgen cellen (minder dan {MIN_HOUSEHOLDS} huishoudens) / "
+    f"hidden cells (under {MIN_HOUSEHOLDS} households)",
 )
 
 
-@dataclass
-class FundFigures:
-    """One fund's money as the export shows it (integer cents)."""
+def figures_at(
+    directory: Path, size: int | None = None, register: Register | None = None
+) -> tuple[int, dict[int, PublicFigures]]:
+    """Verify the export, then return the checkpoint size and every fund's figures at it.
 
-    issued_cents: int = 0  # out of the fund into children's budgets (issue, top-up)
-    spent_cents: int = 0  # from budgets to shops
-    refunded_cents: int = 0  # from shops back to budgets
-    returned_cents: int = 0  # from budgets back to the fund (expiry, revocation)
-    left_cents: int = 0  # still in the children's budgets
-    weeks: dict[str, list[int]] = field(default_factory=dict)  # "2026-W03" -> [spent, refunded]
-
-
-def compute(lines: Iterable[bytes]) -> dict[int, FundFigures]:
-    """Return the figures per fund from the exported entries' bytes (in ledger order)."""
-    figures: dict[int, FundFigures] = defaultdict(FundFigures)
-    voucher_fund: dict[int, int] = {}
-    balances: dict[int, int] = defaultdict(int)
-    for data in lines:
-        entry = decode(data)
-        parsed = [(maybe_account(p.account), p.amount) for p in entry.postings]
-        funds = {a.id for a, _ in parsed if a is not None and a.kind in {"fund", "payable"}}
-        for account, amount in parsed:
-            if account is not None and account.kind == "voucher":
-                balances[account.id] += amount
-                if len(funds) == 1:
-                    voucher_fund.setdefault(account.id, next(iter(funds)))
-        for account, amount in parsed:
-            if account is None or account.kind == "voucher" or account.fund_id is None:
-                continue
-            if not any(a is not None and a.kind == "voucher" for a, _ in parsed):
-                continue  # deposits and payouts do not touch children's budgets
-            fund = figures[account.fund_id]
-            if account.kind == "fund":
-                if amount < 0:
-                    fund.issued_cents -= amount
-                else:
-                    fund.returned_cents += amount
-            elif account.kind == "payable":
-                week = _week(entry.timestamp)
-                cell = fund.weeks.setdefault(week, [0, 0])
-                if amount > 0:
-                    fund.spent_cents += amount
-                    cell[0] += amount
-                else:
-                    fund.refunded_cents -= amount
-                    cell[1] -= amount
-    for voucher, cents in balances.items():
-        if voucher in voucher_fund:
-            figures[voucher_fund[voucher]].left_cents += cents
-    return dict(figures)
+    Raises:
+        click.ClickException: the export does not verify, or has no checkpoint of ``size``.
+    """
+    try:
+        report = verify_export(directory)
+        sizes = [s for s, _ in read_notes(directory)]
+    except ExportError as err:
+        raise click.ClickException(str(err)) from err
+    if not report.ok:
+        problem = report.problem
+        raise click.ClickException(
+            "de export klopt niet / the export does not verify: "
+            f"{problem.code if problem else '?'}: {problem.message if problem else ''}"
+        )
+    if not sizes:
+        raise click.ClickException(
+            "de export heeft geen ondertekend controlepunt / the export holds no signed checkpoint"
+        )
+    size = max(sizes) if size is None else size
+    if size not in sizes:
+        raise click.ClickException(
+            f"geen controlepunt / no checkpoint of size {size}; "
+            f"in de export / in the export: {', '.join(map(str, sizes))}"
+        )
+    tally = Tally(register).add_all(islice(read_lines(directory), size))
+    return size, {f: tally.figures(f) for f in tally.funds()}
 
 
-def _week(timestamp: str) -> str:
-    """Return the ISO week of an entry's Dutch day, labelled as the reports label it."""
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    year, week, _ = clock.local_day(moment).isocalendar()
-    return f"{year}-W{week:02d}"  # as admin.reports labels weeks
+def _read_register(path: Path | None) -> Register | None:
+    if path is None:
+        return None
+    try:
+        return Register.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as err:
+        raise click.ClickException(f"{path}: {err}") from err
 
 
 @click.command("public-figures")
@@ -98,33 +79,61 @@ def _week(timestamp: str) -> str:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="an export directory (kindpakket ledger export)",
 )
+@click.option("--at", "size", type=int, default=None, help="checkpoint size (default: newest)")
+@click.option(
+    "--register",
+    "register_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the register file (kindpakket ledger public-register): categories, households",
+)
 @click.option("--fund", "fund_id", type=int, default=None, help="only this fund id")
-def public_figures(directory: Path, fund_id: int | None) -> None:
-    """Recompute the public dashboard's money figures from a ledger export (no database)."""
-    try:
-        verified = verify_export(directory).ok
-    except ExportError as err:
-        raise click.ClickException(str(err)) from err
-    if not verified:
-        raise click.ClickException(
-            "de export klopt niet, eerst `kindpakket ledger verify` / "
-            "the export does not verify; run `kindpakket ledger verify` first"
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+def public_figures(
+    directory: Path,
+    size: int | None,
+    register_path: Path | None,
+    fund_id: int | None,
+    as_json: bool,
+) -> None:
+    """Recompute the public spending page's figures from a ledger export (no database)."""
+    register = _read_register(register_path)
+    size, every = figures_at(directory, size, register)
+    chosen = [f for f in sorted(every) if fund_id in (None, f)]
+    if as_json:
+        click.echo(json.dumps([every[f].to_json() for f in chosen], indent=1))
+        return
+    click.echo(f"controlepunt / checkpoint {size}: boekingen / entries 1-{size}")
+    for key in chosen:
+        _echo(every[key])
+    if register is None:
+        click.echo("niet uit een export te berekenen / cannot be recomputed from an export:")
+        for item in NOT_IN_EXPORT:
+            click.echo(f"  - {item}")
+
+
+def _echo(f: PublicFigures) -> None:
+    """Print one fund's figures as the public page shows them."""
+    click.echo(
+        f"fonds / fund {f.fund_id}: uitgegeven / issued {format_euro(f.issued_cents)}; "
+        f"besteed / spent {format_euro(f.paid_cents)}; "
+        f"teruggeboekt / refunded {format_euro(f.refunded_cents)}; "
+        f"terug naar fonds / returned {format_euro(f.returned_cents)}; "
+        f"over / left {format_euro(f.left_cents)}"
+    )
+    if f.households is not None:
+        share = (
+            f"{f.households_uptake_permille / 10:.1f} %".replace(".", ",")
+            if f.uptake_shown
+            else "niet getoond / not shown"
         )
-    figures = compute(read_lines(directory))
-    for key in sorted(figures):
-        if fund_id is not None and key != fund_id:
-            continue
-        f = figures[key]
         click.echo(
-            f"fonds / fund {key}: uitgegeven / issued {format_euro(f.issued_cents)}; "
-            f"besteed / spent {format_euro(f.spent_cents)}; "
-            f"teruggeboekt / refunded {format_euro(f.refunded_cents)}; "
-            f"terug naar fonds / returned {format_euro(f.returned_cents)}; "
-            f"over / left {format_euro(f.left_cents)}"
+            f"  huishoudens met budget / households with a budget {f.households}; "
+            f"gebruikt / used it {share}"
         )
-        for week in sorted(f.weeks):
-            spent, refunded = f.weeks[week]
-            click.echo(f"  {week}\t{format_euro(spent)}\t{format_euro(refunded)}")
-    click.echo("niet uit een export te berekenen / cannot be recomputed from an export:")
-    for item in NOT_IN_EXPORT:
-        click.echo(f"  - {item}")
+    for title, cells in (("week", f.weeks), ("categorie / category", f.categories or ())):
+        for c in cells:
+            if c.suppressed:
+                money = f"niet getoond / not shown (< {MIN_HOUSEHOLDS})"
+            else:
+                money = f"{format_euro(c.paid_cents or 0)}\t{format_euro(c.refunded_cents or 0)}"
+            click.echo(f"  {title} {c.label}\t{money}")

@@ -6,12 +6,16 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from admin.funds import letters as letter_pdf
-from admin.reports import privacy, publicfigures
-from kindpakket.db import db
+from admin.reports import checkpointfigures, privacy, publicfigures
+from admin.reports.views import percent
+from kindpakket import time as clock
+from kindpakket.db import db, writing
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
+from ledger import proofs
 from merchant.models import Shop, ShopApproval
 from merchant.services import CATEGORIES
 from wallet.models import Fund, Municipality
@@ -27,6 +31,7 @@ def _helpers() -> dict[str, Any]:
         "euro": lambda cents: format_euro(int(cents), lang),
         "day": lambda d: letter_pdf.format_date(d, lang),
         "category_label": lambda key: CATEGORIES.get(key, key),
+        "percent": percent,
     }
 
 
@@ -121,15 +126,40 @@ def spending(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/<slug>/spending/<int:fund_id>")
 def fund_spending(slug: str, fund_id: int):  # type: ignore[no-untyped-def]
-    """Budget issued, spent, refunded, left; uptake; per category and week (small cells hidden)."""
+    """Show a fund's figures at the latest signed checkpoint (small cells hidden)."""
     town = _municipality(slug)
     fund = db.session.get(Fund, fund_id)
     if fund is None or fund.municipality_id != town.id:
         abort(404)
+    cp = proofs.latest_checkpoint(db.session)
+    if cp is None:
+        return render_template("public/spending.html", town=town, fund=fund, fig=None)
+    kept = checkpointfigures.cached(db.session, fund.id, cp.size)
+    if kept is None:
+        computed = checkpointfigures.compute(db.session, cp)
+        _keep(computed)
+        kept = (computed.figures[fund.id], clock.now())
+    fig, computed_at = kept
     return render_template(
         "public/spending.html",
         town=town,
         fund=fund,
-        fig=publicfigures.figures(db.session, fund),
+        fig=fig,
+        computed_at=computed_at,
+        signed=checkpointfigures.signed(db.session, cp),
         minimum=publicfigures.MIN_HOUSEHOLDS,
+        known_categories=CATEGORIES,
     )
+
+
+def _keep(computed: checkpointfigures.Computed) -> None:
+    """Keep computed figures in a short write transaction of their own (this GET only reads).
+
+    When SQLite's write lock stays taken too long, nothing is kept and the next view
+    computes again: a cache, never the only copy of anything.
+    """
+    try:
+        with writing(), db.transaction() as side:
+            checkpointfigures.keep(side, computed)
+    except (OperationalError, IntegrityError):
+        pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,7 +23,8 @@ class Town:
     fund_id: int
 
 
-def _town(engine: Engine, families: int, *, category: str = "sports") -> Town:
+def make_town(engine: Engine, families: int, *, category: str = "sports") -> Town:
+    """Create a town whose fund has one shop and ``families`` households that paid 10 euro."""
     with Session(engine) as s:
         m = f.municipality(s)
         fund = f.fund(s, m)
@@ -43,7 +45,7 @@ def _town(engine: Engine, families: int, *, category: str = "sports") -> Town:
 
 
 def test_footer_links_lead_to_the_municipality_pages(app: Flask, engine: Engine) -> None:
-    town = _town(engine, 0)
+    town = make_town(engine, 0)
     client = app.test_client()
     home = client.get("/").get_data(as_text=True)
     for page in ("shops", "spending", "accessibility", "privacy"):
@@ -53,7 +55,7 @@ def test_footer_links_lead_to_the_municipality_pages(app: Flask, engine: Engine)
 
 
 def test_where_to_spend_lists_approved_shops_only_and_searches(app: Flask, engine: Engine) -> None:
-    town = _town(engine, 0)
+    town = make_town(engine, 0)
     client = app.test_client()
     html = client.get(f"/open/{town.slug}/shops").get_data(as_text=True)
     assert "Fietsenwinkel De Spaak" in html and "Sport" in html and "Stationsweg 2" in html
@@ -66,24 +68,32 @@ def test_where_to_spend_lists_approved_shops_only_and_searches(app: Flask, engin
 
 @pytest.mark.parametrize(("families", "shown"), [(12, True), (3, False)])
 def test_spending_figures_hide_cells_under_ten_households(
-    app: Flask, engine: Engine, families: int, shown: bool
+    app: Flask, engine: Engine, cli: Any, families: int, shown: bool
 ) -> None:
-    town = _town(engine, families)
+    town = make_town(engine, families)
+    assert cli("ledger", "checkpoint").exit_code == 0
     client = app.test_client()
     html = client.get(f"/open/{town.slug}/spending/{town.fund_id}").get_data(as_text=True)
     assert "Budget toegekend" in html
     spent = f"€ {families * 10},00"
     assert spent in html  # the total is always shown
-    row = html.split('<th scope="row">Sport</th>', 1)[1].split("</tr>", 1)[0]
-    assert (spent in row) is shown
-    assert ("niet getoond" in row) is not shown
-    assert "Berekend uit het grootboek bij" in html
+    for label in ("Sport", families_week(html)):
+        row = html.split(f'<th scope="row">{label}</th>', 1)[1].split("</tr>", 1)[0]
+        assert (spent in row) is shown
+        assert ("niet getoond" in row) is not shown
+    assert "Huishoudens die het gebruikten" in html
+    assert ("100,0 %" in html) is shown  # the share of households only from ten on
+
+
+def families_week(html: str) -> str:
+    """Return the label of the first week row of the page ("2026-W48")."""
+    return html.split("Uitgaven per week", 1)[1].split('<th scope="row">', 1)[1].split("<", 1)[0]
 
 
 def test_privacy_statement_names_every_personal_table_and_its_columns(
     app: Flask, engine: Engine
 ) -> None:
-    town = _town(engine, 0)
+    town = make_town(engine, 0)
     html = app.test_client().get(f"/open/{town.slug}/privacy").get_data(as_text=True)
     for record in privacy.records():
         assert f"<code>{record.table}</code>" in html
@@ -95,7 +105,7 @@ def test_privacy_statement_names_every_personal_table_and_its_columns(
 
 
 def test_accessibility_statement_follows_the_model(client: FlaskClient, engine: Engine) -> None:
-    town = _town(engine, 0)
+    town = make_town(engine, 0)
     html = client.get(f"/open/{town.slug}/accessibility?lang=en").get_data(as_text=True)
     for part in ("Status", "Scope", "Date", "What was tested", "Known issues", "Contact"):
         assert f"<h2>{part}</h2>" in html

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 from sqlalchemy.orm import Session
 
 from kindpakket.keys import Keyring
+from ledger import proofs
 from merchant import redemptions
 from tests import factories as fx
 from tests.browser import kit
@@ -32,6 +33,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (360, 1280)
 CODE = wallet.new_activation_code()
 PIN = "27183"
+ORIGIN = "kindpakket.example/ledger"  # the app's default LEDGER_ORIGIN
 
 
 @dataclass
@@ -64,6 +66,9 @@ def _seed(session: Session, ring: Keyring) -> dict[str, int]:
         idempotency_key=uuid.uuid4().hex,
         keyring=ring,
     )
+    session.commit()
+    ring.ensure("checkpoint")  # the public spending page shows figures at a signed checkpoint
+    proofs.make_checkpoint(session, (ORIGIN, ring.signing_key("checkpoint")[1]), ORIGIN)
     session.commit()
     return {
         "fund": fund.id,

@@ -53,6 +53,7 @@ COMMANDS_WITHOUT_EVENT = {
     "ledger verify": "reads only",
     "ledger export": "reads the database, writes files for an auditor",
     "ledger public-figures": "reads an export directory only; needs no database",
+    "ledger public-register": "reads the database, writes a file for an auditor",
     "keys list": "reads only",
     "fund list": "reads only",
     "shop list": "reads only",
