@@ -25,7 +25,7 @@ from kindpakket.time import local_day
 from ledger import store
 from ledger.bulk import bind_value
 from ledger.errors import InsufficientBalance, UnknownAccount
-from ledger.models import HEAD, LedgerAccount, LedgerPosting
+from ledger.models import LedgerAccount, LedgerPosting
 from merchant import notify, passpay
 from merchant.models import (
     Redemption,
@@ -252,7 +252,6 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-_HEAD_FOR_UPDATE = select(HEAD.c.seq).where(HEAD.c.id == 1).with_for_update()
 _COLUMNS = (
     "shop_id",
     "fund_id",
@@ -368,11 +367,6 @@ def _check_amount(amount: int) -> None:
         raise refusal("amount_not_positive")
     if amount > MAX_CENTS:
         raise refusal("amount_too_large")
-
-
-def _next_seq(session: Session) -> int:
-    """Take the ledger's chain-head lock now and return the next entry's number (refunds)."""
-    return int(session.connection().execute(_HEAD_FOR_UPDATE).scalar_one()) + 1
 
 
 def _book(
