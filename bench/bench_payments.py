@@ -394,7 +394,7 @@ def in_process(kind: str, count: int) -> None:
         instance = Path(tmp)
         url = engine.url.render_as_string(hide_password=False)
         seeded = _seed(engine, instance / "keys")
-        texts = _tokens(instance / "keys", seeded["vouchers"], count + 31)  # type: ignore[arg-type]
+        texts = _tokens(instance / "keys", seeded["vouchers"], 2 * count + 61)  # type: ignore[arg-type]
         app = create_app(
             {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-secret"}
         )
@@ -416,6 +416,7 @@ def in_process(kind: str, count: int) -> None:
 
         for i in range(30):  # warm up caches and the connection pool
             pay(i)
+        plain_ms = _plain_in_process(engine, instance, seeded["vouchers"], texts[-count:])  # type: ignore[arg-type]
         app_engine = app.extensions["kindpakket_db"][0]
         event.listen(app_engine, "before_cursor_execute", counted)
         pay(30)
@@ -433,6 +434,45 @@ def in_process(kind: str, count: int) -> None:
     row("ms per payment / per /healthz", f"{1000 * paid:.2f} / {1000 * health:.2f}")
     row("SQL statements per payment (SQLite BEGIN not counted)", str(statements[0]))
     row("healthz time / payment time", f"{100 * health / paid:8.1f} %")
+    row("plain app ms per payment (same tokens)", f"{plain_ms:.2f}")
+    row("plain / Kindpakket (in process)", f"{100 * plain_ms / (1000 * paid):8.1f} %")
+
+
+def _plain_in_process(
+    engine: Engine, instance: Path, vouchers: list[int], texts: list[str]
+) -> float:
+    """Return the plain app's milliseconds per payment through its test client."""
+    from bench import plain_app
+
+    plain_app.create_tables(engine, vouchers, 30_000)
+    env = {
+        "KINDPAKKET_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "KINDPAKKET_INSTANCE_DIR": str(instance),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        client = plain_app.create_app().test_client()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    client.post("/login")
+
+    def pay(text: str) -> None:
+        body = {"token": text, "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
+        answer = client.post("/pay", json=body)
+        if answer.status_code != 201:
+            raise RuntimeError(answer.get_data(as_text=True))
+
+    for text in texts[:30]:
+        pay(text)
+    start = time.perf_counter()
+    for text in texts[30:]:
+        pay(text)
+    return 1000 * (time.perf_counter() - start) / max(1, len(texts) - 30)
 
 
 def main() -> None:

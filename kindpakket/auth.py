@@ -15,7 +15,8 @@ from typing import Any, ClassVar, TypeVar
 from flask import Flask, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, logout_user
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from kindpakket import logins
 from kindpakket.audit import record_event
@@ -70,8 +71,14 @@ class StaffPrincipal(Principal):
         parsed = logins.parse_rest(rest)
         if parsed is None:
             return None
-        user = session.get(cls.model, parsed[0])
-        if user is None or not user.active or not logins.current_epoch(user, parsed[1]):
+        table = cls.model.__table__
+        # Core, not session.get: this runs on every request of a logged-in staff member.
+        found = session.connection().execute(select(table).where(table.c.id == parsed[0])).first()
+        if found is None:
+            return None
+        user = cls.model(**found._asdict())
+        make_transient_to_detached(user)  # as if loaded: session.merge(user, load=False) works
+        if not user.active or not logins.current_epoch(user, parsed[1]):
             return None
         return user
 

@@ -218,6 +218,20 @@ class Database:
             hook(session)
         session.commit()
 
+    def commit_now(self) -> None:
+        """Commit the request's unit of work now, before the answer is composed.
+
+        For writes that hold a hot lock to their commit (a payment holds the ledger's chain
+        lock): what the request does after its last write (the answer, the response hooks,
+        logging) then runs outside the lock. Anything written afterwards is a new unit of
+        work, committed or vetoed at the end of the request as usual. A vetoed unit of work
+        is not committed here either.
+        """
+        session: Session | None = g.get("_kp_session")
+        if session is None or session.info.get(_DOOMED):
+            return
+        self._commit(session)
+
     def init_app(self, app: Flask) -> None:
         """Create the engine for ``app`` and hook the unit of work into requests."""
         engine = make_engine(app.config["DATABASE_URL"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from flask_babel import lazy_gettext as _l
@@ -44,6 +45,7 @@ def parse_amount(text: str) -> int:
 LOCALES = {"nl": "nl_NL", "tr": "tr_TR", "pl": "pl_PL", "uk": "uk_UA"}  # others: English style
 
 
+@lru_cache(maxsize=4096)  # a till shows the same few amounts over and over; Babel is slow
 def format_euro(cents: int, language: str = "nl") -> str:
     """Return "€ 1.234,56" (Dutch) or "€1,234.56" (English): Babel's format, exact decimals.
 

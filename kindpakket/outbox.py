@@ -140,6 +140,20 @@ def preferences(session: Session, recipient: str) -> dict[str, bool]:
     return DEFAULTS | dict(row.choices if row else {})
 
 
+def chose(choices: dict[str, bool] | None, category: str) -> bool:
+    """Return whether stored ``choices`` (a preference row's, or None) take ``category``."""
+    return (DEFAULTS | dict(choices or {})).get(category, True)
+
+
+def choices_of(recipient: Any) -> Any:
+    """Return a scalar subquery of the stored choices of ``recipient`` (a SQL expression).
+
+    For hot paths that read a recipient's choices in the query they make anyway.
+    """
+    table = NotificationPreference.__table__.c
+    return select(table.choices).where(table.recipient == recipient).scalar_subquery()
+
+
 def set_preferences(session: Session, recipient: str, choices: dict[str, bool]) -> dict[str, bool]:
     """Store ``choices`` (only known categories) and return what was chosen before."""
     before = preferences(session, recipient)
@@ -155,7 +169,8 @@ def set_preferences(session: Session, recipient: str, choices: dict[str, bool]) 
 
 def wants(session: Session, recipient: str, category: str) -> bool:
     """Return whether ``recipient`` receives notices of ``category``."""
-    return preferences(session, recipient).get(category, True)
+    row = session.get(NotificationPreference, recipient)
+    return chose(row.choices if row else None, category)
 
 
 def opted_in(session: Session, recipients: Sequence[str], category: str) -> set[str]:

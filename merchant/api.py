@@ -118,6 +118,7 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
         )
         refusals.record_refusal(db.session, cashier, err, amount_cents=data.get("amount_cents"))
         return jsonify(err.to_dict()), err.status
+    db.commit_now()  # the chain lock is held to the commit: release it before the answer
     return payment_json(payment), (200 if payment.replayed else 201)
 
 
@@ -187,4 +188,5 @@ class Refunds(MethodView):
             reason=data["reason"],
             idempotency_key=data.get("idempotency_key"),
         )
+        db.commit_now()  # release the chain lock before the answer is composed
         return refund_json(made), (200 if made.replayed else 201)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal
 from sqlalchemy.orm import Session
 
 from kindpakket import outbox
 from kindpakket.outbox import Recipient
 from merchant.models import Shop
 from wallet import contact
-from wallet.models import Child, Fund, Voucher
+from wallet.models import Fund
 
 
 def shop_applied(session: Session, shop: Shop) -> None:
@@ -27,19 +27,22 @@ def shop_applied(session: Session, shop: Shop) -> None:
     )
 
 
-def receipt_to(session: Session, voucher_id: int) -> Recipient | None:
-    """Return where the family wants its receipts, or None (off by default: two key lookups).
+def receipt_to(
+    session: Session, household_id: int, choices: dict[str, bool] | None
+) -> Recipient | None:
+    """Return where the family wants its receipts, or None (off by default).
 
-    Called before the ledger append, so these reads stay outside the chain lock.
+    ``choices`` are the household's stored notification choices, read with the payment's
+    scene (:func:`household_choices`): no query unless receipts are switched on.
     """
-    household_id = session.execute(
-        select(Child.household_id)
-        .join(Voucher, Voucher.child_id == Child.id)
-        .where(Voucher.id == voucher_id)
-    ).scalar()
-    if household_id is None or not outbox.wants(session, f"household:{household_id}", "receipts"):
+    if not outbox.chose(choices, "receipts"):
         return None
     return contact.recipients(session, [household_id]).get(household_id)
+
+
+def household_choices(household_id: Any) -> Any:
+    """Return the SQL for a household's stored notification choices (``household_id``: SQL)."""
+    return outbox.choices_of(literal("household:") + cast(household_id, String))
 
 
 def queue_receipt(session: Session, to: Recipient, scene: Any, amount: int, number: str) -> None:

@@ -25,7 +25,7 @@ from kindpakket.time import local_day
 from ledger import store
 from ledger.bulk import bind_value
 from ledger.errors import InsufficientBalance, UnknownAccount
-from ledger.models import HEAD, LedgerAccount, LedgerPosting
+from ledger.models import LedgerAccount, LedgerPosting
 from merchant import notify, passpay
 from merchant.models import (
     Redemption,
@@ -36,7 +36,7 @@ from merchant.models import (
 )
 from merchant.refusals import MESSAGES, Refused, refusal
 from wallet import services as wallet
-from wallet.models import Fund, Voucher
+from wallet.models import Child, Fund, Voucher
 from wallet.payments import verify_token_text
 
 MAX_KEY = 80
@@ -161,6 +161,8 @@ class Scene(NamedTuple):
     shop_status: str
     shop_category: str
     approval: str | None  # the shop's approval status for this fund
+    household_id: int
+    choices: dict[str, bool] | None  # the household's notification choices (receipts)
 
 
 def _check_cashier(cashier: ShopUser) -> None:
@@ -209,6 +211,7 @@ _VOUCHER = Voucher.__table__.c
 _FUND = Fund.__table__.c
 _SHOP = Shop.__table__.c
 _APPROVAL = ShopApproval.__table__.c
+_CHILD = Child.__table__.c
 _REDEMPTIONS = Redemption.__table__
 _SCENE = (
     select(
@@ -227,8 +230,11 @@ _SCENE = (
         select(_APPROVAL.status)
         .where(_APPROVAL.shop_id == bindparam("shop_id"), _APPROVAL.fund_id == _VOUCHER.fund_id)
         .scalar_subquery(),
+        _CHILD.household_id,
+        notify.household_choices(_CHILD.household_id),
     )
     .join_from(Voucher.__table__, Fund.__table__, _FUND.id == _VOUCHER.fund_id)
+    .join(Child.__table__, _CHILD.id == _VOUCHER.child_id)
     .join(Shop.__table__, _SHOP.id == bindparam("shop_id"))
     .where(_VOUCHER.id == bindparam("voucher_id"))
     .with_for_update(of=Voucher.__table__)
@@ -246,7 +252,6 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-_HEAD_FOR_UPDATE = select(HEAD.c.seq).where(HEAD.c.id == 1).with_for_update()
 _COLUMNS = (
     "shop_id",
     "fund_id",
@@ -364,11 +369,6 @@ def _check_amount(amount: int) -> None:
         raise refusal("amount_too_large")
 
 
-def _next_seq(session: Session) -> int:
-    """Take the ledger's chain-head lock now and return the next entry's number (refunds)."""
-    return int(session.connection().execute(_HEAD_FOR_UPDATE).scalar_one()) + 1
-
-
 def _book(
     session: Session,
     scene: Scene,
@@ -420,7 +420,7 @@ def _book(
         return (*values.values(), stored)
 
     entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta)
-    receipt_to = notify.receipt_to(session, scene.voucher_id)  # before the chain lock
+    receipt_to = notify.receipt_to(session, scene.household_id, scene.choices)  # before the lock
     try:
         try:
             appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))

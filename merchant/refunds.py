@@ -25,7 +25,6 @@ from merchant.redemptions import (
     _check_amount,
     _check_cashier,
     _lock_voucher,
-    _next_seq,
     receipt_number,
 )
 from merchant.refusals import refusal
@@ -69,8 +68,12 @@ def refund(
     """Give (part of) a payment back to the voucher; only the shop that was paid may."""
     now = now or datetime.now(UTC)
     _check_cashier(cashier)
-    shop = session.get(Shop, cashier.shop_id)
-    assert shop is not None  # foreign key
+    # The shop's row lock orders its refunds: a twin with the same key (on this or another
+    # of the shop's payments) waits here and then finds this refund by its key below. The
+    # chain lock is taken only by the append, the last write.
+    shop = session.execute(
+        select(Shop).where(Shop.id == cashier.shop_id).with_for_update()
+    ).scalar_one()
     row = session.execute(
         select(Redemption)
         .where(Redemption.id == redemption_id)
@@ -96,27 +99,25 @@ def refund(
     voucher = _lock_voucher(session, row.voucher_id)
     if voucher.status == "expired":
         raise refusal("voucher_expired", voucher_id=voucher.id)
-    seq = _next_seq(session)
-    # Again under the chain-head lock every refund takes: a twin on another payment of this
-    # shop (whose row lock we do not hold) may have been booked while we waited.
-    if key and (first := _refund_by_key(session, shop.id, key)) is not None:
-        return _refund_replay(session, first, row, amount_cents)
-    number = receipt_number("R", seq)
-    meta = {
-        "shop": shop.id,
-        "shop_name": shop.name,
-        "receipt": number,
-        "voucher": voucher.id,
-        "fund": row.fund_id,
-        "redemption": row.id,
-    }
-    appended = store.append(
-        session,
-        "refund",
-        [(payable_account(shop.id, row.fund_id), -amount_cents), (voucher.account, amount_cents)],
-        meta=meta,
-    )
     row.refunded_cents += amount_cents
+    session.flush()  # before the append: under the chain lock only the entry and its rows
+
+    def meta(seq: int) -> dict[str, Any]:
+        return {
+            "shop": shop.id,
+            "shop_name": shop.name,
+            "receipt": receipt_number("R", seq),
+            "voucher": voucher.id,
+            "fund": row.fund_id,
+            "redemption": row.id,
+        }
+
+    postings = [
+        (payable_account(shop.id, row.fund_id), -amount_cents),
+        (voucher.account, amount_cents),
+    ]
+    appended = store.append_many(session, [store.NewEntry("refund", postings, meta)])[0]
+    number = receipt_number("R", appended.seq)
     made = Refund(
         redemption_id=row.id,
         shop_id=shop.id,

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from kindpakket.errors import DomainError
 from ledger import store
-from merchant import redemptions
-from merchant.models import Redemption, ShopUser
+from merchant import redemptions, refunds
+from merchant.models import Redemption, Refund, ShopUser
 from tests.merchant.conftest import World, key, token_for
 
 THREADS = 32
@@ -105,3 +105,61 @@ def test_one_idempotency_key_sent_concurrently_pays_once(
     assert sum(not r.replayed for r in results) == 1
     session.expire_all()
     assert store.balance(session, world.vouchers[0].account) == 30_000 - 750
+
+
+def _refund(
+    world: World, redemption_id: int, amount: int, idem: str | None
+) -> Callable[[Session], Any]:
+    def call(s: Session) -> Any:
+        return refunds.refund(
+            s,
+            cashier=s.get(ShopUser, world.cashier.id),
+            redemption_id=redemption_id,
+            amount_cents=amount,
+            reason="wrong size",
+            idempotency_key=idem,
+        )
+
+    return call
+
+
+def _paid(engine: Engine, world: World, session: Session, voucher: int, amount: int) -> int:
+    qr = token_for(session, world.keyring, world.vouchers[voucher])
+    (payment,) = _race(engine, [_redeem(world, amount, token=qr.token)])
+    return int(payment.id)
+
+
+def test_one_refund_key_sent_concurrently_for_two_payments_refunds_once(
+    engine: Engine, session: Session, world: World
+) -> None:
+    first = _paid(engine, world, session, 0, 2_000)
+    second = _paid(engine, world, session, 1, 2_000)
+    idem = key()
+    calls = [_refund(world, (first, second)[i % 2], 500, idem) for i in range(16)]
+    results = _race(engine, calls)
+    made = [r for r in results if isinstance(r, refunds.RefundResult)]
+    assert {r.id for r in made} and len({r.id for r in made}) == 1, results
+    conflicts = [r for r in results if r == "idempotency_conflict"]
+    assert len(made) + len(conflicts) == 16, results
+    assert sum(not r.replayed for r in made) == 1
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Refund)) == 1
+    balances = {store.balance(session, world.vouchers[i].account) for i in (0, 1)}
+    assert balances == {30_000 - 2_000, 30_000 - 1_500}
+    assert store.verify(session).ok
+
+
+def test_concurrent_refunds_of_one_payment_never_give_back_more_than_was_paid(
+    engine: Engine, session: Session, world: World
+) -> None:
+    paid = _paid(engine, world, session, 0, 1_000)
+    results = _race(engine, [_refund(world, paid, 300, None) for _ in range(THREADS)])
+    made = [r for r in results if isinstance(r, refunds.RefundResult)]
+    assert len(made) == 3, results  # 3 x 3 euro fit in a 10 euro payment; 4 do not
+    assert Counter(r for r in results if isinstance(r, str)) == Counter(
+        {"refund_too_large": THREADS - 3}
+    )
+    assert sorted(r.receipt_number for r in made) == sorted({r.receipt_number for r in made})
+    session.expire_all()
+    assert store.balance(session, world.vouchers[0].account) == 30_000 - 1_000 + 900
+    assert store.verify(session).ok
