@@ -29,7 +29,7 @@ LOCALES = ("nl", "tr", "ar", "pl", "uk")  # English is the msgid itself
 FAMILY_LOCALES = ("tr", "ar", "pl", "uk")  # these cover the family's msgids only
 FAMILY_SOURCES = (  # where the family's msgids are used (package-relative "package/file")
     "wallet/",
-    "admin/letter_texts.py",
+    "admin/funds/letter_texts.py",  # everything printed for a family
     "kindpakket/templates/base.html",
     "kindpakket/templates/error.html",
     "kindpakket/httperrors.py",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from admin.funds import letters as letter_pdf
 from admin.funds.letter_texts import letter_texts
+from admin.funds.paper import addressee
 from admin.notifications import notify
 from kindpakket.accounts import voucher_account
 from kindpakket.audit import record_event
@@ -218,8 +219,7 @@ def print_letters(
         return None
     vouchers = _vouchers_by_household(session, [h.id for h in households])
     left = store.balances(session, (v.account for vs in vouchers.values() for _, v in vs))
-    pages = []
-    wordings = {}
+    letters = []
     for number, household in enumerate(households, 1):
         if progress is not None and (number % 50 == 0 or number == len(households)):
             progress("brieven / letters", number, len(households))
@@ -228,27 +228,18 @@ def print_letters(
             letter_pdf.LetterChild(child.first_name, left[voucher.account])
             for child, voucher in vouchers.get(household.id, [])
         ]
-        own = household_language(household, language)
-        if own not in wordings:
-            wordings[own] = letter_texts(own)
-        pages.append((_letter(fund, household, code, children, base_url), wordings[own]))
-    pdf = letter_pdf.render_pages(pages, language)
+        letters.append(_letter(fund, household, code, children, base_url))
+    pdf = letter_pdf.render_letters(letters, letter_texts, language=language)
     record_event(
         session,
         "fund.letters_printed",
         actor=actor,
         subject=f"fund:{fund.id}",
         tenant_id=fund.municipality_id,
-        after={"households": len(pages), "language": language},
+        after={"households": len(letters), "language": language},
         ip=ip,
     )
     return LetterBatch(pdf, [h.id for h in households])
-
-
-def household_language(household: Household, default: str) -> str:
-    """Return the language of a household's letter: its own when it has one, else ``default``."""
-    own = household.language
-    return own if own in letter_pdf.LANGUAGES else default
 
 
 def _vouchers_by_household(
@@ -278,16 +269,10 @@ def _letter(
 ) -> letter_pdf.Letter:
     """Assemble one household's letter."""
     return letter_pdf.Letter(
-        household_ref=household.reference,
-        parent_name=household.parent_name,
-        address=household.address,
-        postcode=household.postcode,
-        city=household.city,
+        to=addressee(household, fund),
         activation_code=code.removeprefix("KP-"),  # 16 symbols print as 4 groups of 4
         activation_url=activation_url(base_url, code),
         children=children,
-        fund_name=fund.name,
         period_start=fund.period_start,
         period_end=fund.period_end,
-        municipality_name=fund.municipality.name,
     )

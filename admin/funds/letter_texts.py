@@ -1,7 +1,10 @@
-"""The wording of activation letters, translated: :mod:`admin.letters` prints what this says.
+"""What printed paper says to a family, translated: activation letters, reminders, passes.
 
-English msgids; the Dutch texts are in admin/i18n/nl/h14-shape2.po. ``{placeholders}`` are
-filled in per letter by :mod:`admin.letters`.
+English msgids; the translations are in ``admin/i18n/<lang>/*.po`` (Dutch, and the family's
+Turkish, Arabic, Polish and Ukrainian). Each function gives one paper's wording in one
+language; the renderers (:mod:`admin.funds.letters`, :mod:`admin.notifications.reminder_letters`,
+:mod:`admin.passes.printing`) ask it per household language and fill in the
+``{placeholders}``. Needs an app context (outside one, the English msgids come back).
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from admin.funds.letters import LANGUAGES, LetterTexts
+from admin.funds.letters import LetterTexts
+from admin.funds.paper import check_language
+from admin.notifications.reminder_letters import ReminderTexts
+from admin.passes.printing import PassTexts
 
 
 def letter_texts(language: str) -> LetterTexts:
-    """Return a letter's wording in ``language`` ("nl" or "en"); needs an app context."""
-    if language not in LANGUAGES:
-        raise ValueError(f"unsupported language {language!r}; choose one of {LANGUAGES}")
+    """Return an activation letter's wording in ``language``."""
+    check_language(language)
     with force_locale(language):
         return LetterTexts(
             language=language,
@@ -51,4 +56,54 @@ def letter_texts(language: str) -> LetterTexts:
             keep=_("Keep this letter safe. Lost your code? Please contact {municipality}."),
             date=_("Date"),
             reference=_("Reference"),
+        )
+
+
+def reminder_texts(language: str) -> ReminderTexts:
+    """Return a printed expiry reminder's wording in ``language``."""
+    check_language(language)
+    with force_locale(language):
+        return ReminderTexts(
+            language=language,
+            title=_("{fund}: you still have {amount} left"),
+            greeting=_("Dear {parent},"),
+            left=_("Your children together still have {amount} of budget left in {fund}."),
+            last_day=_(
+                "You can use the budget until {end}. Money left after that expires. "
+                "So please use it in time."
+            ),
+            how=_(
+                "Paying works as always: open the website, tap Pay and show the QR code at the "
+                "till. Cannot log in? Please contact {municipality}."
+            ),
+            keep=_(
+                "Do you have an e-mail address? Add it in your wallet to get reminders by e-mail."
+            ),
+            date=_("Date"),
+            reference=_("Reference"),
+        )
+
+
+def pass_texts(language: str) -> PassTexts:
+    """Return the wording of a pass and its PIN letter in ``language``."""
+    check_language(language)
+    with force_locale(language):
+        return PassTexts(
+            language=language,
+            brand=_("Kindpakket pass"),
+            number=_("Pass number"),
+            how=_("To pay: let the shop scan the QR code and type your PIN."),
+            lost=_("Lost it? Block the pass in the app or call the municipality."),
+            pin_title=_("Your PIN for the Kindpakket pass"),
+            pin_intro=_(
+                "With this PIN you pay with your Kindpakket pass ({fund}). The pass comes "
+                "separately. In the shop, the shop scans the pass and you type the PIN on the "
+                "shop's screen."
+            ),
+            pin_label=_("Your PIN"),
+            pin_keep=_(
+                "Tell nobody the PIN and do not keep it with the pass. After 3 wrong PINs the "
+                "pass is blocked: then call {municipality}. Forgot the PIN? {municipality} "
+                "sends you a new one."
+            ),
         )

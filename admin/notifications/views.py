@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from admin import auth
+from admin.funds.letter_texts import reminder_texts
 from admin.notifications import reminder_letters
 from admin.notifications import reminders as jobs  # noqa: F401 - registers the worker's daily jobs
 from admin.notifications.forms import ReminderForm
@@ -68,7 +69,7 @@ def letters(fund_id: int):  # type: ignore[no-untyped-def]
         flash(_("No household needs a printed reminder."))
         return redirect(url_for(".index"))
     language = form.language.data or "nl"
-    pdf = reminder_letters.render(items, language=language)
+    pdf = reminder_letters.render(items, reminder_texts, language=language)
     auth.audit(
         db.session,
         "fund.reminder_letters_printed",

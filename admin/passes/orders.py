@@ -1,6 +1,6 @@
 """The municipality's side of passes: print in bulk or per household, replace, PIN letters.
 
-The use cases of :mod:`wallet.passes` plus the printing of :mod:`admin.passprint`: every
+The use cases of :mod:`wallet.passes` plus the printing of :mod:`admin.passes.printing`: every
 call returns the PDFs to hand to the printer, and the audit log says what was printed.
 """
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin.funds.letter_texts import pass_texts
+from admin.funds.paper import addressee
 from admin.passes import printing as passprint
 from kindpakket.audit import record_event
 from kindpakket.keys import Keyring
@@ -33,18 +35,19 @@ class PassBatch:
 def _pin_letters(session: Session, fund: Fund, pins: dict[int, str]) -> list[passprint.PinLetter]:
     rows = session.execute(select(Household).where(Household.id.in_(list(pins)))).scalars()
     return [
-        passprint.PinLetter(
-            household_ref=h.reference,
-            parent_name=h.parent_name,
-            address=h.address,
-            postcode=h.postcode,
-            city=h.city,
-            pin=pins[h.id],
-            fund_name=fund.name,
-            municipality_name=fund.municipality.name,
-        )
+        passprint.PinLetter(addressee(h, fund), pins[h.id])
         for h in sorted(rows, key=lambda h: h.id)
     ]
+
+
+def _languages(session: Session, household_ids: Sequence[int]) -> dict[int, str | None]:
+    """Return each household's own language (None when the import named none)."""
+    ids, found = sorted(set(household_ids)), {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(Household.id, Household.language).where(Household.id.in_(chunk))
+        found.update({i: language for i, language in session.execute(query)})
+    return found
 
 
 def _batch(
@@ -57,11 +60,14 @@ def _batch(
 ) -> PassBatch | None:
     if not issued:
         return None
-    cards = [passprint.Card(i.number, i.code, i.fund_name) for i in issued]
-    pdf = passprint.render_cards(cards, layout=layout, language=language)
+    own = _languages(session, [i.household_id for i in issued])
+    cards = [passprint.Card(i.number, i.code, i.fund_name, own[i.household_id]) for i in issued]
+    pdf = passprint.render_cards(cards, pass_texts, layout=layout, language=language)
     pins = {i.household_id: i.pin for i in issued if i.pin}
     letters = _pin_letters(session, fund, pins) if pins else []
-    pins_pdf = passprint.render_pin_letters(letters, language=language) if letters else None
+    pins_pdf = (
+        passprint.render_pin_letters(letters, pass_texts, language=language) if letters else None
+    )
     return PassBatch(pdf, pins_pdf, len(issued), len(letters))
 
 
@@ -116,7 +122,7 @@ def new_pin_letter(
     """Issue a new pass PIN for the household and return its PIN letter."""
     pin = passes.issue_pin_letter(session, household, actor=actor, keyring=keyring)
     letters = _pin_letters(session, household.fund, {household.id: pin})
-    pdf = passprint.render_pin_letters(letters, language=language)
+    pdf = passprint.render_pin_letters(letters, pass_texts, language=language)
     record_event(
         session,
         "household.pin_letter_printed",

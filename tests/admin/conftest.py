@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from admin.funds import services as funds
+from admin.funds.paper import Addressee
 from kindpakket import i18n
 from tests import factories as f
 from tests.admin.workload import login
@@ -94,6 +95,22 @@ def words_app() -> Flask:
     app = Flask("words")
     i18n.init_app(app)
     return app
+
+
+def addressee(
+    ref: str = "HH-0001", parent: str = "Zoë de Vries", language: str | None = None
+) -> Addressee:
+    """Return a household in Zuidhorn as a printed letter addresses it."""
+    return Addressee(
+        household_ref=ref,
+        parent_name=parent,
+        address="Hoofdstraat 12",
+        postcode="9801 AB",
+        city="Zuidhorn",
+        fund_name="Kindpakket 2025",
+        municipality_name="Gemeente Westerkwartier",
+        language=language,
+    )
 
 
 @pytest.fixture

@@ -13,17 +13,9 @@ import zxingcpp
 from PIL import Image
 
 from admin.funds.letter_texts import letter_texts
-from admin.funds.letters import (
-    Letter,
-    LetterChild,
-    LetterTexts,
-    format_date,
-    format_euro,
-    group_code,
-    qr_png,
-    render_letters,
-)
-from tests.admin.conftest import words_app
+from admin.funds.letters import Letter, LetterChild, group_code, qr_png, render_letters
+from admin.funds.paper import format_date, format_euro
+from tests.admin.conftest import addressee, words_app
 
 URL = "https://kindpakket.example.nl/wallet/activeer"
 
@@ -31,18 +23,12 @@ URL = "https://kindpakket.example.nl/wallet/activeer"
 def _letter(ref: str, parent: str, code: str, children: list[LetterChild]) -> Letter:
     """Return a letter for Zuidhorn with the given household details."""
     return Letter(
-        household_ref=ref,
-        parent_name=parent,
-        address="Hoofdstraat 12",
-        postcode="9801 AB",
-        city="Zuidhorn",
+        to=addressee(ref, parent),
         activation_code=code,
         activation_url=f"{URL}?h={ref}",
         children=children,
-        fund_name="Kindpakket 2025",
         period_start=date(2025, 1, 1),
         period_end=date(2025, 12, 31),
-        municipality_name="Gemeente Westerkwartier",
     )
 
 
@@ -60,22 +46,24 @@ LETTERS = [
 ]
 
 
-def _texts(language: str) -> LetterTexts:
-    """Return the letter wording in ``language``, translated as the app does."""
+def _render(letters: list[Letter], language: str) -> bytes:
+    """Render ``letters`` in ``language``, translated as the app does."""
     with words_app().app_context():
-        return letter_texts(language)
+        return render_letters(
+            letters, letter_texts, language=language, letter_date=date(2025, 1, 15)
+        )
 
 
 @pytest.fixture(scope="module")
 def pdf_nl() -> bytes:
     """Render the three sample letters in Dutch."""
-    return render_letters(LETTERS, _texts("nl"), letter_date=date(2025, 1, 15))
+    return _render(LETTERS, "nl")
 
 
 @pytest.fixture(scope="module")
 def pdf_en() -> bytes:
     """Render the three sample letters in English."""
-    return render_letters(LETTERS, _texts("en"), letter_date=date(2025, 1, 15))
+    return _render(LETTERS, "en")
 
 
 def _page_texts(pdf: bytes) -> list[str]:
@@ -159,9 +147,9 @@ def test_fonts_are_embedded(pdf_nl: bytes) -> None:
 
 def test_unknown_language_and_empty_input_are_refused() -> None:
     with pytest.raises(ValueError):
-        render_letters(LETTERS, _texts("de"))
+        _render(LETTERS, "de")
     with pytest.raises(ValueError):
-        render_letters([], _texts("nl"))
+        _render([], "nl")
 
 
 @pytest.mark.parametrize(

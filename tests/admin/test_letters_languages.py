@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date
 
@@ -10,28 +11,23 @@ import pytest
 
 from admin.funds.letter_texts import letter_texts
 from admin.funds.letters import Letter, LetterChild, render_letters
-from tests.admin.conftest import words_app
+from tests.admin.conftest import addressee, words_app
 
 LETTER = Letter(
-    household_ref="HH-0001",
-    parent_name="Zoë de Vries",
-    address="Hoofdstraat 12",
-    postcode="9801 AB",
-    city="Zuidhorn",
+    to=addressee(),
     activation_code="K7PMQ2XRT9HB",
     activation_url="https://kindpakket.example.nl/wallet/activeer?h=HH-0001",
     children=[LetterChild("Chloë", 30000)],
-    fund_name="Kindpakket 2025",
     period_start=date(2025, 1, 1),
     period_end=date(2025, 12, 31),
-    municipality_name="Gemeente Westerkwartier",
 )
 
 
 def _text(language: str) -> str:
     with words_app().app_context():
-        texts = letter_texts(language)
-    pdf = render_letters([LETTER], texts, letter_date=date(2025, 1, 15))
+        pdf = render_letters(
+            [LETTER], letter_texts, language=language, letter_date=date(2025, 1, 15)
+        )
     return pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
 
 
@@ -55,3 +51,10 @@ def test_arabic_letter_is_in_arabic_and_keeps_the_address_left_to_right() -> Non
 def test_turkish_and_ukrainian_letters(language: str) -> None:
     wording = {"tr": "Nasıl ödenir", "uk": "Як платити"}
     assert wording[language] in _text(language)
+
+
+def test_an_arabic_letter_keeps_a_code_that_starts_with_digits_in_its_order() -> None:
+    letter = dataclasses.replace(LETTER, activation_code="2345K7PMQ2XRT9HB")
+    with words_app().app_context():
+        pdf = render_letters([letter], letter_texts, language="ar", letter_date=date(2025, 1, 15))
+    assert "2345 K7PM Q2XR T9HB" in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()

@@ -13,11 +13,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from admin.funds import importer
+from admin.funds.letter_texts import pass_texts
 from admin.passes import printing as passprint
 from admin.passes import qr as passqr
 from kindpakket.audit import AuditEvent
 from kindpakket.passwords import verify_secret
-from tests.admin.conftest import FIRST_ROWS, World, csv_bytes
+from tests.admin.conftest import FIRST_ROWS, World, csv_bytes, words_app
 from wallet.models import Fund
 from wallet.passmodels import Pass, PassPin
 
@@ -63,12 +64,13 @@ def test_cards_are_id1_pages_or_ten_per_a4_sheet() -> None:
     cards = [
         passprint.Card(f"{123456789000 + i}", "KP2:" + "A" * 40, "Kindpakket") for i in range(11)
     ]
-    one_each = _pages(passprint.render_cards(cards, layout="card"))
+    one_each = _pages(passprint.render_cards(cards, pass_texts, layout="card"))
     assert len(one_each) == 11
     width_mm = float(one_each[0].mediabox.width) * 25.4 / 72
     height_mm = float(one_each[0].mediabox.height) * 25.4 / 72
     assert round(width_mm, 1) == 85.6 and round(height_mm, 1) == 54.0
-    sheets = _pages(passprint.render_cards(cards, layout="a4", language="en"))
+    with words_app().app_context():
+        sheets = _pages(passprint.render_cards(cards, pass_texts, layout="a4", language="en"))
     assert len(sheets) == 2
     first = sheets[0].extract_text()
     assert first.count("Pass number") == 10 and "1234 5678 9000" in first

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from admin.funds.letter_texts import reminder_texts
 from admin.notifications import reminder_letters, reminders
 from kindpakket import outbox, worker
 from kindpakket.outbox import OutboxMessage
@@ -84,9 +85,11 @@ def test_households_without_e_mail_get_one_printed_reminder_with_amount_and_last
         f = s.get(Fund, s.execute(select(Fund.id)).scalar())
         assert f is not None
         items = reminder_letters.reminders(s, f)
-        assert [(i.household_ref, i.cents_left) for i in items] == [("PAPER", 5_000)]
+        assert [(i.to.household_ref, i.cents_left) for i in items] == [("PAPER", 5_000)]
         for language, words in (("nl", "€ 50,00"), ("en", "€50.00")):
-            pdf = PdfReader(io.BytesIO(reminder_letters.render(items, language=language)))
+            with app.app_context():
+                printed = reminder_letters.render(items, reminder_texts, language=language)
+            pdf = PdfReader(io.BytesIO(printed))
             text = pdf.pages[0].extract_text()
             assert len(pdf.pages) == 1 and words in text and str(f.period_end.year) in text
 

@@ -20,6 +20,7 @@ from playwright.sync_api import Route, expect, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from admin.funds.letter_texts import pass_texts
 from admin.passes import printing as passprint
 from tests.browser import kit
 from tests.browser.test_accessibility import AXE, AXE_URL_PATH, axe_violations
@@ -56,7 +57,7 @@ def printed(engine: Engine, app_config: dict[str, Any], tmp_path: Path) -> tuple
         s.commit()
     pdf = tmp_path / "pass.pdf"
     card = passprint.Card(issued.number, issued.code, issued.fund_name)
-    pdf.write_bytes(passprint.render_cards([card], layout="card"))
+    pdf.write_bytes(passprint.render_cards([card], pass_texts, layout="card"))
     subprocess.run(
         ["pdftoppm", "-r", "180", "-png", "-singlefile", str(pdf), str(tmp_path / "pass")],
         check=True,

@@ -137,6 +137,15 @@ def test_every_family_msgid_is_translated_in_the_four_languages() -> None:
         assert i18n_catalog.missing(language) == {}, language
 
 
+def test_the_family_sources_exist_so_their_msgids_are_checked() -> None:
+    # A moved file would silently drop its msgids from the check above.
+    for source in i18n_catalog.FAMILY_SOURCES:
+        assert (i18n_catalog.ROOT / source).exists(), source
+    family = i18n_catalog.family_msgids()
+    printed = {m for m, where in family.items() if any("letter_texts" in w for w in where)}
+    assert "Your PIN for the Kindpakket pass" in printed and "How to pay" in printed
+
+
 def test_compiled_family_catalogs_are_up_to_date() -> None:
     for language in FAMILY:
         assert i18n_catalog.compiled_messages(
