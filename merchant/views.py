@@ -301,7 +301,7 @@ def opening_hours():  # type: ignore[no-untyped-def]
             error, problems = _refusal(err)
         else:
             flash(_("The opening hours have been saved."))
-            return redirect(url_for("merchant.index"))
+            return redirect(url_for("merchant.index", _anchor="hours"))
     elif request.method == "GET":
         form.fill(services.week_of(db.session, shop))
     status = 400 if (error or problems or form.errors) else 200

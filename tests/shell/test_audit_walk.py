@@ -281,6 +281,28 @@ def walk_shop(walk: Walk) -> None:
             302,
         ),
     )
+    walk.step(
+        "POST merchant.opening_hours",
+        [("shop.hours_changed", both)],
+        lambda: _ok(
+            walk.owner.post(
+                "/merchant/hours",
+                data={"monday_1_opens": "09:00", "monday_1_closes": "17:30", "hours_note": ""},
+            ),
+            302,
+        ),
+    )
+    walk.step(
+        "PUT merchant_api.OpeningHours",
+        [("shop.hours_changed", both)],
+        lambda: _ok(
+            walk.owner.put(
+                "/api/v1/merchant/hours",
+                json={"saturday": [{"opens": "10:00", "closes": "16:00"}], "note": "feestdagen"},
+            ),
+            200,
+        ),
+    )
     application = {
         "name": "Speelgoed Ot",
         "kvk": "11223344",
