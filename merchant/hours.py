@@ -84,6 +84,10 @@ class HoursRefused(DomainError):
         super().__init__(first.code, first.message, problems=days)
         self.problems = tuple(problems)
 
+    def messages(self) -> dict[str, Any]:
+        """Return each problem's message by weekday key (``monday``) or ``note``."""
+        return {DAYS[p.day] if p.day is not None else "note": p.message for p in self.problems}
+
 
 @dataclass(frozen=True)
 class OpenState:

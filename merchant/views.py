@@ -22,6 +22,7 @@ from kindpakket import staff_pages
 from kindpakket import time as clock
 from kindpakket.auth import require_role
 from kindpakket.db import db
+from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
@@ -80,7 +81,8 @@ def _opening_days() -> list[tuple[str, str]]:
 def apply():  # type: ignore[no-untyped-def]
     """Let a shop apply to join."""
     form = ApplyForm()
-    error, problems = None, {}
+    error: Any = None
+    problems: dict[str, Any] = {}
     if form.validate_on_submit():
         fields = services.Application.__dataclass_fields__
         data = {k: (form[k].data or "") for k in fields if k != "hours"}
@@ -96,13 +98,11 @@ def apply():  # type: ignore[no-untyped-def]
     return render_template("merchant/apply.html", form=form, error=error, problems=problems), status
 
 
-def _refusal(err: Exception) -> tuple[Any, dict[str, Any]]:
+def _refusal(err: DomainError) -> tuple[Any, dict[str, Any]]:
     """Return (message, {day or "note": message}): opening hours are shown per day."""
     if isinstance(err, hours.HoursRefused):
-        return None, {
-            hours.DAYS[p.day] if p.day is not None else "note": p.message for p in err.problems
-        }
-    return getattr(err, "message", str(err)), {}
+        return None, err.messages()
+    return err.message, {}
 
 
 @bp.get("/")
@@ -291,7 +291,8 @@ def opening_hours():  # type: ignore[no-untyped-def]
     shop = db.session.get(Shop, auth.me().shop_id)
     assert shop is not None  # the login's shop
     form = HoursForm()
-    error, problems = None, {}
+    error: Any = None
+    problems: dict[str, Any] = {}
     if form.validate_on_submit():
         with db.refusing() as refused:
             services.change_hours(
