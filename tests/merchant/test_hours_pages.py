@@ -14,7 +14,8 @@ from kindpakket import time as clock
 from kindpakket.audit import AuditEvent
 from merchant.models import Shop, ShopHours
 from tests import factories as fx
-from tests.merchant.conftest import World, login
+from tests.admin.workload import login as staff_login
+from tests.merchant.conftest import APPLICATION, World, login
 
 MONDAY_TEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam (CET)
 MONDAY_NIGHT = datetime(2026, 12, 7, 22, 0, tzinfo=UTC)  # Monday 23:00 in Amsterdam
@@ -183,31 +184,12 @@ def test_the_municipality_sees_the_hours_on_the_shop_page(
     client.post("/merchant/hours", data=hours_form())
     fx.admin_user(session, world.fund.municipality)
     session.commit()
-    admin = app.test_client()
-    login_answer = admin.post(
-        "/admin/login", data={"email": "beheer@voorbeeld.example", "password": fx.PASSWORD}
-    )
-    assert login_answer.status_code == 302
+    admin = staff_login(app.test_client())
     html = admin.get(f"/admin/shops/{world.shop.id}").get_data(as_text=True)
     assert "<dt>Openingstijden</dt>" in html and "13:30–17:30" in html
     assert "Gesloten op feestdagen" in html
     other = admin.get(f"/admin/shops/{world.other_shop.id}").get_data(as_text=True)
     assert "Openingstijden niet opgegeven." in other
-
-
-APPLICATION = {
-    "name": "Speelgoed Ot",
-    "kvk": "11223344",
-    "iban": "NL91ABNA0417164300",
-    "address": "Markt 3",
-    "postcode": "9801 AC",
-    "city": "Zuidhorn",
-    "category": "toys",
-    "email": "winkel@ot.example",
-    "owner_name": "Ot",
-    "owner_email": "ot@ot.example",
-    "password": fx.PASSWORD,
-}
 
 
 def test_hours_are_optional_on_the_application_and_checked_when_given(

@@ -30,6 +30,7 @@ from ledger import checkpoint as ckpt
 from ledger import witness as wit
 from merchant.models import ShopUser
 from tests import factories as fx
+from tests.merchant.conftest import APPLICATION
 from tests.shell import audit_walk_notify
 from tests.shell import audit_walk_world as ww
 from wallet.models import FamilySession, Fund, Municipality
@@ -303,19 +304,7 @@ def walk_shop(walk: Walk) -> None:
             200,
         ),
     )
-    application = {
-        "name": "Speelgoed Ot",
-        "kvk": "11223344",
-        "iban": ww.VALID_IBAN,
-        "address": "Markt 3",
-        "postcode": "9801 AC",
-        "city": "Zuidhorn",
-        "category": "toys",
-        "email": "winkel@ot.example",
-        "owner_name": "Ot",
-        "owner_email": "ot@ot.example",
-        "password": fx.PASSWORD,
-    }
+    application = APPLICATION | {"iban": ww.VALID_IBAN}
     walk.step(
         "POST merchant.apply",
         [("shop.applied", set())],
