@@ -102,6 +102,8 @@ def test_open_now_and_the_search_narrow_the_list_with_a_clear_message(
     html = public(client, "?q=spaak&open=1")
     assert "Fietsenwinkel De Spaak" not in html
     assert "Geen winkel gevonden voor “spaak”." in html and "zet “nu open” uit" in html
+    html = public(client, "?q=bakker")
+    assert "Probeer een ander woord of alle categorieën." in html and "uit." not in html
     html = public(client, "?q=lees")
     assert "Boekhandel Lees" in html and "Geen winkel gevonden" not in html
 
