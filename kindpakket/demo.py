@@ -167,7 +167,7 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     from admin.shops import services as shops
     from kindpakket.db import db
     from kindpakket.keys import Keyring
-    from merchant import redemptions, refunds
+    from merchant import hours, redemptions, refunds
     from merchant import services as merchant_services
     from merchant.models import Shop, ShopUser
     from wallet import services as wallet_services
@@ -240,6 +240,10 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
                     owner_name="Eigenaar",
                     owner_email=owner_email,
                     password=SHOP_PASSWORD,
+                    hours=hours.parse_week(
+                        {d: [("09:00", "12:30"), ("13:30", "17:30")] for d in range(6)},
+                        "Gesloten op feestdagen / closed on public holidays",
+                    ),
                 ),
             )
             owner = s.execute(select(ShopUser).where(ShopUser.shop_id == shop.id)).scalar_one()

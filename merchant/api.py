@@ -16,8 +16,18 @@ from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from kindpakket.receipts import receipt_link
 from kindpakket.security import failed, limiter
-from merchant import auth, passpay, redemptions, refunds, refusals, reports
-from merchant.schemas import LinesOut, PaymentOut, PeriodIn, RedemptionIn, RefundIn, RefundOut
+from merchant import auth, hours, passpay, redemptions, refunds, refusals, reports, services
+from merchant.models import Shop
+from merchant.schemas import (
+    HoursIn,
+    HoursOut,
+    LinesOut,
+    PaymentOut,
+    PeriodIn,
+    RedemptionIn,
+    RefundIn,
+    RefundOut,
+)
 
 blp = Blueprint("merchant_api", __name__, url_prefix="/api/v1/merchant", description="merchant API")
 ERRORS = "error: {error: {code, message}}"
@@ -190,3 +200,40 @@ class Refunds(MethodView):
         )
         db.commit_now()  # release the chain lock before the answer is composed
         return refund_json(made), (200 if made.replayed else 201)
+
+
+def hours_json(week: hours.Week) -> dict[str, Any]:
+    """Return a week as the API shows it: every weekday, "HH:MM" times, the note."""
+    days = {
+        hours.DAYS[d]: [{"opens": hours.hhmm(p.opens), "closes": hours.hhmm(p.closes)} for p in ps]
+        for d, ps in enumerate(week.days)
+    }
+    return {"given": week.given, **days, "note": week.note}
+
+
+@blp.route("/hours")
+class OpeningHours(MethodView):
+    """The logged-in shop's opening hours (shown on the public list of shops)."""
+
+    @require_role(*auth.ROLES)
+    @blp.response(200, HoursOut)
+    def get(self) -> dict[str, Any]:
+        """Read the shop's opening hours."""
+        shop = db.session.get(Shop, auth.me().shop_id)
+        assert shop is not None  # the login's shop
+        return hours_json(services.week_of(db.session, shop))
+
+    @require_role(*auth.ROLES)
+    @blp.arguments(HoursIn)
+    @blp.response(200, HoursOut)
+    @blp.alt_response(403, description=ERRORS)
+    def put(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Replace the shop's opening hours (owner only); every problem is named per day."""
+        owner = auth.current_shop_user(db.session)
+        services.require_owner(owner)  # a cashier learns nothing from the checks below
+        texts = {
+            d: [(p["opens"], p["closes"]) for p in data[day]] for d, day in enumerate(hours.DAYS)
+        }
+        week = hours.parse_week(texts, data["note"])
+        services.change_hours(db.session, owner, week)
+        return hours_json(week)

@@ -7,13 +7,69 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from merchant import hours
 from merchant.services import CATEGORIES
 
 REQUIRED = _l("Fill this in.")
+# Per weekday two periods of opening and closing time; merchant.hours checks them all.
+HOUR_LABELS = {
+    (1, "opens"): _l("Opens"),
+    (1, "closes"): _l("Closes"),
+    (2, "opens"): _l("Opens again"),
+    (2, "closes"): _l("Closes again"),
+}
 
 
-class ApplyForm(FlaskForm):
-    """The public application of a shop."""
+def hour_field(day: str, period: int, end: str) -> str:
+    """Return the name of one time field, e.g. ``monday_2_closes``."""
+    return f"{day}_{period}_{end}"
+
+
+class HoursFields:
+    """Opening hours on a form: a time field per weekday, period and end, and a note."""
+
+    hours_note = StringField(
+        _l("Note (optional)"),
+        render_kw={"autocomplete": "off", "maxlength": hours.MAX_NOTE},
+    )
+
+    def week(self) -> hours.Week:
+        """Return the checked week; raise ``HoursRefused`` with every problem."""
+        data = {
+            d: [
+                tuple(
+                    self[hour_field(day, n, end)].data or ""  # type: ignore[index]
+                    for end in ("opens", "closes")
+                )
+                for n in (1, 2)
+            ]
+            for d, day in enumerate(hours.DAYS)
+        }
+        return hours.parse_week(data, self.hours_note.data)  # type: ignore[arg-type]
+
+    def fill(self, week: hours.Week) -> None:
+        """Show a stored week in the fields."""
+        for d, day in enumerate(hours.DAYS):
+            for n, period in enumerate(week.days[d], start=1):
+                self[hour_field(day, n, "opens")].data = hours.hhmm(period.opens)  # type: ignore[index]
+                self[hour_field(day, n, "closes")].data = hours.hhmm(period.closes)  # type: ignore[index]
+        self.hours_note.data = week.note or ""
+
+
+for _day in hours.DAYS:
+    for (_n, _end), _label in HOUR_LABELS.items():
+        setattr(
+            HoursFields,
+            hour_field(_day, _n, _end),
+            StringField(
+                _label,
+                render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 5},
+            ),
+        )
+
+
+class ApplyForm(HoursFields, FlaskForm):
+    """The public application of a shop (opening hours optional)."""
 
     name = StringField(_l("Name of the shop"), validators=[DataRequired(REQUIRED), Length(max=120)])
     kvk = StringField(
@@ -95,6 +151,10 @@ class RefundForm(FlaskForm):
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=300)])
+
+
+class HoursForm(HoursFields, FlaskForm):
+    """The shop's opening hours, changed by the owner."""
 
 
 class PeriodForm(FlaskForm):

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     select,
@@ -42,6 +43,8 @@ class Shop(Base):
     # The bank returned a payout (ISO reason code, e.g. AC04): the owner is asked to check
     # the IBAN; cleared when the IBAN is changed or a later payout is booked.
     iban_check_reason: Mapped[str | None] = mapped_column(String(4))
+    # Shown beside the opening hours, e.g. "closed on public holidays" (merchant/hours.py).
+    hours_note: Mapped[str | None] = mapped_column(String(200))
 
     users: Mapped[list[ShopUser]] = relationship(back_populates="shop")
 
@@ -58,6 +61,27 @@ class ShopUser(StaffCredentials, Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
 
     shop: Mapped[Shop] = relationship(back_populates="users")
+
+
+class ShopHours(Base):
+    """One opening period of a shop on one weekday, in Amsterdam wall-clock minutes.
+
+    A weekday has at most two (checked in merchant/hours.py); a shop without rows has not
+    given its hours. Rows are replaced as a whole week when the shop changes them.
+    """
+
+    __tablename__ = "shop_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens_minute >= 0 AND closes_minute <= 1440", name="within_day"),
+        CheckConstraint("opens_minute < closes_minute", name="closes_after_opening"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday (Python's weekday())
+    opens_minute: Mapped[int] = mapped_column(SmallInteger)  # minutes after local midnight
+    closes_minute: Mapped[int] = mapped_column(SmallInteger)  # up to 1440 (24:00)
 
 
 class ShopApproval(Base):

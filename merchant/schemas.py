@@ -93,3 +93,55 @@ class LinesOut(Schema):
     net_cents = fields.Integer()
     paid_out_cents = fields.Integer()
     owed_cents = fields.Integer()
+
+
+class OpeningIn(Schema):
+    """One opening period of a weekday, local (Dutch) time; checked by merchant.hours."""
+
+    opens = fields.String(
+        required=True, validate=validate.Length(max=10), metadata={"example": "09:00"}
+    )
+    closes = fields.String(
+        required=True, validate=validate.Length(max=10), metadata={"example": "17:30"}
+    )
+
+
+class OpeningOut(Schema):
+    """One opening period: "HH:MM" to "HH:MM" (24:00 closes at midnight)."""
+
+    opens = fields.String(metadata={"example": "09:00"})
+    closes = fields.String(metadata={"example": "17:30"})
+
+
+def _day(nested: type[Schema], **kwargs: object) -> fields.List:
+    about = "at most two periods, not overlapping; none: closed that day"
+    return fields.List(fields.Nested(nested), metadata={"description": about}, **kwargs)
+
+
+class HoursIn(Schema):
+    """The shop's opening hours per weekday (missing days are closed) and a short note."""
+
+    monday = _day(OpeningIn, load_default=list)
+    tuesday = _day(OpeningIn, load_default=list)
+    wednesday = _day(OpeningIn, load_default=list)
+    thursday = _day(OpeningIn, load_default=list)
+    friday = _day(OpeningIn, load_default=list)
+    saturday = _day(OpeningIn, load_default=list)
+    sunday = _day(OpeningIn, load_default=list)
+    note = fields.String(
+        load_default=None, allow_none=True, metadata={"example": "Closed on public holidays"}
+    )
+
+
+class HoursOut(Schema):
+    """The shop's opening hours as the public list shows them."""
+
+    given = fields.Boolean(metadata={"description": "false: the shop has not given its hours"})
+    monday = _day(OpeningOut)
+    tuesday = _day(OpeningOut)
+    wednesday = _day(OpeningOut)
+    thursday = _day(OpeningOut)
+    friday = _day(OpeningOut)
+    saturday = _day(OpeningOut)
+    sunday = _day(OpeningOut)
+    note = fields.String(allow_none=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kindpakket import logins
@@ -18,9 +18,9 @@ from kindpakket.errors import DomainError
 from kindpakket.iban import compact_iban
 from kindpakket.passwords import check_password_strength, hash_secret, verify_secret
 from kindpakket.sepatext import sepa_name
-from merchant import notify
+from merchant import hours, notify
 from merchant.auth import ShopPrincipal
-from merchant.models import Shop, ShopUser, shop_fund_ids
+from merchant.models import Shop, ShopHours, ShopUser, shop_fund_ids
 
 CATEGORIES: dict[str, object] = {
     "clothing": _l("Clothing and shoes"),
@@ -51,6 +51,7 @@ class Application:
     owner_name: str
     owner_email: str
     password: str
+    hours: hours.Week | None = None  # optional on the form; checked by merchant.hours
 
 
 def normalise_iban(text: str) -> str:
@@ -140,12 +141,16 @@ def apply_shop(session: Session, form: Application, *, ip: str | None = None) ->
     )
     session.add(owner)
     session.flush()  # the owner id names the actor
+    applied = {"name": shop.name, "kvk": kvk, "category": shop.category}
+    if form.hours is not None and (form.hours.given or form.hours.note):
+        _store_hours(session, shop, form.hours)
+        applied |= form.hours.audit()
     record_event(
         session,
         "shop.applied",
         actor=f"shop_user:{owner.id}",
         subject=f"shop:{shop.id}",
-        after={"name": shop.name, "kvk": kvk, "category": shop.category},
+        after=applied,
         ip=ip,
     )
     notify.shop_applied(session, shop)
@@ -156,7 +161,7 @@ def add_staff(
     session: Session, owner: ShopUser, *, email: str, name: str, password: str
 ) -> ShopUser:
     """Add a cashier to the owner's shop."""
-    _require_owner(owner)
+    require_owner(owner)
     return logins.create_staff(
         session,
         ShopPrincipal,
@@ -171,7 +176,7 @@ def add_staff(
 
 def set_staff_active(session: Session, owner: ShopUser, user_id: int, *, active: bool) -> ShopUser:
     """Switch a cashier of the owner's shop off or on again."""
-    _require_owner(owner)
+    require_owner(owner)
     user = session.get(ShopUser, user_id)
     if user is None or user.shop_id != owner.shop_id or user.role != "cashier":
         raise DomainError("not_found", _l("There is no such cashier in your shop."))
@@ -195,7 +200,7 @@ def change_iban(
     session: Session, owner: ShopUser, *, iban: str, password: str, ip: str | None = None
 ) -> Shop:
     """Change the shop's IBAN after checking the owner's password again; audited."""
-    _require_owner(owner)
+    require_owner(owner)
     if not verify_secret(owner.password_hash, password or ""):
         raise DomainError("bad_password", _l("Your password is wrong."))
     compact = normalise_iban(iban)
@@ -215,6 +220,65 @@ def change_iban(
         ip=ip,
     )
     return shop
+
+
+def week_of(session: Session, shop: Shop) -> hours.Week:
+    """Return the shop's opening hours (an empty week when it gave none)."""
+    return weeks_of(session, [shop])[shop.id]
+
+
+def weeks_of(session: Session, shops: Iterable[Shop]) -> dict[int, hours.Week]:
+    """Return the opening hours of many shops in one query, by shop id."""
+    by_id = {shop.id: shop for shop in shops}
+    rows: dict[int, list[tuple[int, int, int]]] = {shop_id: [] for shop_id in by_id}
+    for start in range(0, len(by_id), 500):
+        chunk = list(by_id)[start : start + 500]
+        for row in session.execute(
+            select(
+                ShopHours.shop_id,
+                ShopHours.weekday,
+                ShopHours.opens_minute,
+                ShopHours.closes_minute,
+            ).where(ShopHours.shop_id.in_(chunk))
+        ):
+            rows[row[0]].append((row[1], row[2], row[3]))
+    return {
+        shop_id: hours.from_minutes(found, by_id[shop_id].hours_note)
+        for shop_id, found in rows.items()
+    }
+
+
+def change_hours(
+    session: Session, owner: ShopUser, week: hours.Week, *, ip: str | None = None
+) -> Shop:
+    """Replace the shop's opening hours and note (owner only); audited with before and after."""
+    require_owner(owner)
+    shop = session.get(Shop, owner.shop_id)
+    assert shop is not None  # owner rows always belong to a shop (foreign key)
+    before = week_of(session, shop)
+    _store_hours(session, shop, week)
+    record_event(
+        session,
+        "shop.hours_changed",
+        actor=f"shop_user:{owner.id}",
+        subject=f"shop:{shop.id}",
+        funds=shop_fund_ids(session, shop.id),
+        before=before.audit(),
+        after=week.audit(),
+        ip=ip,
+    )
+    return shop
+
+
+def _store_hours(session: Session, shop: Shop, week: hours.Week) -> None:
+    """Write a checked week over the shop's stored one (rows replaced as a whole)."""
+    session.execute(delete(ShopHours).where(ShopHours.shop_id == shop.id))
+    session.add_all(
+        ShopHours(shop_id=shop.id, weekday=day, opens_minute=p.opens, closes_minute=p.closes)
+        for day, periods in enumerate(week.days)
+        for p in periods
+    )
+    shop.hours_note = week.note
 
 
 def ask_to_check_iban(session: Session, shop_id: int, reason: str | None) -> None:
@@ -247,6 +311,7 @@ def staff(session: Session, shop_id: int) -> list[ShopUser]:
     )
 
 
-def _require_owner(user: ShopUser) -> None:
+def require_owner(user: ShopUser) -> None:
+    """Refuse a cashier (or a switched-off login) what only the shop's owner may do."""
     if user.role != "owner" or not user.active:
         raise DomainError("owner_only", _l("Only the shop owner can do this."))

@@ -22,15 +22,17 @@ from kindpakket import staff_pages
 from kindpakket import time as clock
 from kindpakket.auth import require_role
 from kindpakket.db import db
+from kindpakket.errors import DomainError
 from kindpakket.i18n import current_language
 from kindpakket.iban import format_iban
 from kindpakket.money import format_euro, parse_amount
 from kindpakket.security import limiter, scanner_page
-from merchant import auth, refunds, refusals, reports, services
+from merchant import auth, hours, refunds, refusals, reports, services
 from merchant.forms import (
     REQUIRED,
     ApplyForm,
     ButtonForm,
+    HoursForm,
     IbanForm,
     PeriodForm,
     RefundForm,
@@ -57,23 +59,50 @@ def _euro(cents: int) -> str:
     return format_euro(int(cents), current_language())
 
 
+@bp.app_template_filter("hhmm")
+def _hhmm(minute: int) -> str:
+    return hours.hhmm(int(minute))
+
+
+@bp.app_template_global("weekday_names")
+def _weekday_names(title: bool = True) -> list[str]:
+    """Return the weekday names, Monday first, in the page's language."""
+    return hours.day_names(title=title)
+
+
+@bp.app_template_global("opening_days")
+def _opening_days() -> list[tuple[str, str]]:
+    """Return (field prefix, name) of each weekday, Monday first, for the hours fields."""
+    return list(zip(hours.DAYS, hours.day_names(), strict=True))
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def apply():  # type: ignore[no-untyped-def]
     """Let a shop apply to join."""
     form = ApplyForm()
-    error = None
+    error: Any = None
+    problems: dict[str, Any] = {}
     if form.validate_on_submit():
-        data = {k: (form[k].data or "") for k in services.Application.__dataclass_fields__}
+        fields = services.Application.__dataclass_fields__
+        data = {k: (form[k].data or "") for k in fields if k != "hours"}
         with db.refusing() as refused:
-            services.apply_shop(db.session, services.Application(**data), ip=request.remote_addr)
+            application = services.Application(**data, hours=form.week())
+            services.apply_shop(db.session, application, ip=request.remote_addr)
         if err := refused.error:
-            error = err.message
+            error, problems = _refusal(err)
         else:
             flash(_("Thank you. The municipality checks your application; then you can log in."))
             return redirect(url_for("merchant.login"))
-    status = 400 if (error or form.errors) else 200
-    return render_template("merchant/apply.html", form=form, error=error), status
+    status = 400 if (error or problems or form.errors) else 200
+    return render_template("merchant/apply.html", form=form, error=error, problems=problems), status
+
+
+def _refusal(err: DomainError) -> tuple[Any, dict[str, Any]]:
+    """Return (message, {day or "note": message}): opening hours are shown per day."""
+    if isinstance(err, hours.HoursRefused):
+        return None, err.messages()
+    return err.message, {}
 
 
 @bp.get("/")
@@ -91,6 +120,7 @@ def index():  # type: ignore[no-untyped-def]
     return render_template(
         "merchant/index.html",
         shop=shop,
+        week=services.week_of(db.session, shop) if shop else None,
         approvals=approvals,
         iban=format_iban(shop.iban) if shop else "",
         totals=reports.totals(db.session, auth.me().shop_id, today, today),
@@ -252,6 +282,31 @@ def staff_active(user_id: int, action: str):  # type: ignore[no-untyped-def]
     )
     flash(_("Saved."))
     return redirect(url_for("merchant.staff"))
+
+
+@bp.route("/hours", methods=["GET", "POST"])
+@require_role(*auth.OWNER)
+def opening_hours():  # type: ignore[no-untyped-def]
+    """Change the shop's opening hours and note, shown on the public shop list (owner only)."""
+    shop = db.session.get(Shop, auth.me().shop_id)
+    assert shop is not None  # the login's shop
+    form = HoursForm()
+    error: Any = None
+    problems: dict[str, Any] = {}
+    if form.validate_on_submit():
+        with db.refusing() as refused:
+            services.change_hours(
+                db.session, auth.current_shop_user(db.session), form.week(), ip=request.remote_addr
+            )
+        if err := refused.error:
+            error, problems = _refusal(err)
+        else:
+            flash(_("The opening hours have been saved."))
+            return redirect(url_for("merchant.index", _anchor="hours"))
+    elif request.method == "GET":
+        form.fill(services.week_of(db.session, shop))
+    status = 400 if (error or problems or form.errors) else 200
+    return render_template("merchant/hours.html", form=form, error=error, problems=problems), status
 
 
 @bp.route("/bank", methods=["GET", "POST"])

@@ -63,6 +63,7 @@ EVENTS: dict[str, object] = {
     "settlement.exported": _l("Payout file downloaded for the bank"),
     "shop.applied": _l("Shop applied to join"),
     "shop.approved": _l("Shop approved"),
+    "shop.hours_changed": _l("Shop changed its opening hours"),
     "shop.iban_changed": _l("Shop changed its IBAN"),
     "shop.reinstated": _l("Shop reinstated"),
     "shop.rejected": _l("Shop rejected"),

@@ -16,8 +16,9 @@ from kindpakket.db import db, writing
 from kindpakket.i18n import current_language
 from kindpakket.money import format_euro
 from ledger import proofs
+from merchant import hours
 from merchant.models import Shop, ShopApproval
-from merchant.services import CATEGORIES
+from merchant.services import CATEGORIES, weeks_of
 from wallet.models import Fund, Municipality
 
 bp = Blueprint("public_pages", __name__, url_prefix="/open", template_folder="../templates")
@@ -80,28 +81,48 @@ def privacy_statement(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/<slug>/shops")
 def shops(slug: str):  # type: ignore[no-untyped-def]
-    """Where to spend: the approved shops per fund, with category and address, searchable."""
+    """Where to spend: approved shops per fund with category, address and opening hours."""
     town = _municipality(slug)
     query = request.args.get("q", "").strip()[:80]
     wanted = request.args.get("category", "")
-    listing = []
-    for fund in (f for f in _funds(town) if f.status == "open"):
-        rows = db.session.execute(
-            select(Shop)
-            .join(ShopApproval, ShopApproval.shop_id == Shop.id)
-            .where(ShopApproval.fund_id == fund.id, ShopApproval.status == "approved")
-            .where(Shop.status != "suspended")
-            .order_by(Shop.name)
-        ).scalars()
-        found = [s for s in rows if _matches(s, query) and (not wanted or s.category == wanted)]
-        listing.append((fund, found))
+    open_only = request.args.get("open") == "1"
+    now = clock.now()  # "open now" is read on Amsterdam's clock, in merchant.hours
+    per_fund = [(fund, _approved_shops(fund)) for fund in _funds(town) if fund.status == "open"]
+    weeks = weeks_of(db.session, {s.id: s for _, rows in per_fund for s in rows}.values())
+    states = {shop_id: hours.state(week, now) for shop_id, week in weeks.items()}
+
+    def wanted_shop(shop: Shop) -> bool:
+        return (
+            _matches(shop, query)
+            and (not wanted or shop.category == wanted)
+            and (not open_only or states[shop.id].open)
+        )
+
+    listing = [(fund, [s for s in rows if wanted_shop(s)]) for fund, rows in per_fund]
     return render_template(
         "public/shops.html",
         town=town,
         listing=listing,
         query=query,
         wanted=wanted,
+        open_only=open_only,
         categories=CATEGORIES,
+        weeks=weeks,
+        states=states,
+        here=clock.local(now),
+    )
+
+
+def _approved_shops(fund: Fund) -> list[Shop]:
+    """Return the shops approved for a fund and not suspended, by name."""
+    return list(
+        db.session.execute(
+            select(Shop)
+            .join(ShopApproval, ShopApproval.shop_id == Shop.id)
+            .where(ShopApproval.fund_id == fund.id, ShopApproval.status == "approved")
+            .where(Shop.status != "suspended")
+            .order_by(Shop.name)
+        ).scalars()
     )
 
 

@@ -11,6 +11,7 @@ from admin.shops.forms import DecisionForm, NameForm
 from kindpakket.auth import require_role
 from kindpakket.db import db
 from merchant.models import Shop
+from merchant.services import week_of
 
 bp = Blueprint("admin_shops", __name__, url_prefix="/admin/shops", template_folder="../templates")
 
@@ -35,6 +36,7 @@ def detail(shop_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/shops/detail.html",
         shop=shop,
+        week=week_of(db.session, shop),
         row=row,
         funds=funds,
         form=DecisionForm(),

@@ -163,6 +163,7 @@ PAGES: list[tuple[str, str]] = [
     ("shop", "/merchant/payments"),
     ("shop", "/merchant/staff"),
     ("shop", "/merchant/bank"),
+    ("shop", "/merchant/hours"),
     ("admin", "/admin/"),
     ("admin", "/admin/funds/{fund}"),
     ("admin", "/admin/funds/{fund}/import"),

@@ -18,6 +18,20 @@ from wallet.models import Fund, Household, Voucher
 
 FAMILY_CODE = wallet.new_activation_code()
 FAMILY_PIN = "27183"
+# A new shop's application as the public form sends it (it applies to no fund yet).
+APPLICATION = {
+    "name": "Speelgoed Ot",
+    "kvk": "11223344",
+    "iban": "NL18RABO0123459876",
+    "address": "Markt 3",
+    "postcode": "9801 AC",
+    "city": "Zuidhorn",
+    "category": "toys",
+    "email": "winkel@ot.example",
+    "owner_name": "Ot",
+    "owner_email": "ot@ot.example",
+    "password": fx.PASSWORD,
+}
 
 
 @dataclass

@@ -30,6 +30,7 @@ from ledger import checkpoint as ckpt
 from ledger import witness as wit
 from merchant.models import ShopUser
 from tests import factories as fx
+from tests.merchant.conftest import APPLICATION
 from tests.shell import audit_walk_notify
 from tests.shell import audit_walk_world as ww
 from wallet.models import FamilySession, Fund, Municipality
@@ -281,19 +282,29 @@ def walk_shop(walk: Walk) -> None:
             302,
         ),
     )
-    application = {
-        "name": "Speelgoed Ot",
-        "kvk": "11223344",
-        "iban": ww.VALID_IBAN,
-        "address": "Markt 3",
-        "postcode": "9801 AC",
-        "city": "Zuidhorn",
-        "category": "toys",
-        "email": "winkel@ot.example",
-        "owner_name": "Ot",
-        "owner_email": "ot@ot.example",
-        "password": fx.PASSWORD,
-    }
+    walk.step(
+        "POST merchant.opening_hours",
+        [("shop.hours_changed", both)],
+        lambda: _ok(
+            walk.owner.post(
+                "/merchant/hours",
+                data={"monday_1_opens": "09:00", "monday_1_closes": "17:30", "hours_note": ""},
+            ),
+            302,
+        ),
+    )
+    walk.step(
+        "PUT merchant_api.OpeningHours",
+        [("shop.hours_changed", both)],
+        lambda: _ok(
+            walk.owner.put(
+                "/api/v1/merchant/hours",
+                json={"saturday": [{"opens": "10:00", "closes": "16:00"}], "note": "feestdagen"},
+            ),
+            200,
+        ),
+    )
+    application = APPLICATION | {"iban": ww.VALID_IBAN}
     walk.step(
         "POST merchant.apply",
         [("shop.applied", set())],

@@ -50,6 +50,8 @@ def test_demo_seeds_a_verifiable_world_and_prints_working_logins(
         data={"email": "kassa@despaak.example", "password": "demo-winkel-2026"},
     )
     assert login.status_code == 302
+    where = app.test_client().get("/open/voorbeeld/shops").get_data(as_text=True)
+    assert "13:30–17:30" in where and "Openingstijden niet opgegeven" not in where
     admin = app.test_client()
     assert (
         admin.post(
