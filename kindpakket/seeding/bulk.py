@@ -36,7 +36,7 @@ from kindpakket.seeding.rows import (
 )
 from ledger import merkle, store
 from ledger.bulk import bind_value, insert_rows
-from ledger.encoding import encode_fields, format_timestamp
+from ledger.encoding import Posting, encode_fields, format_timestamp
 from ledger.errors import InsufficientBalance
 from ledger.models import ACCOUNTS, BALANCES, ENTRIES, HEAD
 from merchant.models import Shop, ShopApproval, ShopUser
@@ -180,8 +180,8 @@ def payments(session: Session, fund_id: int, paid: Iterable[Paid]) -> int:
                 "fund": fund_id,
             }
             legs = (
-                (voucher_account(p.voucher_id), -p.cents),
-                (payable_account(p.shop_id, fund_id), p.cents),
+                Posting(voucher_account(p.voucher_id), -p.cents),
+                Posting(payable_account(p.shop_id, fund_id), p.cents),
             )
             created, digest = chain.add(conn, p.at, legs, meta, rows)
             rows["redemptions"].append(
@@ -224,7 +224,7 @@ class _Chain:
         self,
         conn: Connection,
         at: datetime,
-        legs: tuple[tuple[str, int], ...],
+        legs: tuple[Posting, ...],
         meta: dict[str, Any],
         rows: dict[str, list[tuple[Any, ...]]],
     ) -> tuple[Any, str]:

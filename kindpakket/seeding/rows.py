@@ -233,8 +233,8 @@ def family(
         session.add(v)
         session.flush()
         store.open_account(session, v.account, non_negative=True)
-        entry = issue_entry(f, v.id, budget_cents if budget_cents is not None else f.budget_cents)
-        store.append(session, entry.kind, entry.postings, meta=entry.meta)
+        amount = budget_cents if budget_cents is not None else f.budget_cents
+        store.append_many(session, [issue_entry(f, v.id, amount)])
         vouchers.append(v)
     return h, vouchers
 
