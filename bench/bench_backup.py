@@ -19,7 +19,7 @@ from pathlib import Path
 import nacl.signing
 from sqlalchemy.orm import Session
 
-from bench.bench_ledger import _setup, _spec
+from bench.bench_ledger import _grow, _setup, _spec
 from bench.common import fresh_database, row
 from kindpakket import backup, recovery
 from kindpakket.db import make_engine
@@ -27,16 +27,6 @@ from ledger import checkpoint as ckpt
 from ledger import proofs, store
 
 ORIGIN = "bench.example/ledger"
-
-
-def _grow(engine, entries: int) -> None:  # type: ignore[no-untyped-def]
-    done, batch = 0, 5_000
-    while done < entries:
-        n = min(batch, entries - done)
-        with Session(engine) as s:
-            store.append_many(s, [_spec(done + i) for i in range(n)])
-            s.commit()
-        done += n
 
 
 def _pay_while(engine, stop: threading.Event, counter: list[int]) -> None:  # type: ignore[no-untyped-def]

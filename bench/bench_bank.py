@@ -12,7 +12,6 @@ Aim: the import <= 5 s.
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import UTC, date, datetime
 
@@ -20,54 +19,29 @@ from lxml import etree
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from admin.funds import services as funds
 from admin.models import Payout, SettlementBatch
 from admin.settlement import bankimport, bankxml
-from bench.common import fresh_database, pg_available, row
-from ledger import store
-from merchant.models import Shop, payable_account
-from tests.admin import bankgen as g
+from bench.common import arguments, engines, fresh_database, row
+from kindpakket.seeding import bankfiles as g
+from kindpakket.seeding import bulk, rows
 from wallet.models import Municipality
 
-IBAN = "NL91ABNA0417164300"
 NOW = datetime.now(UTC)
 
 
 def _world(engine: Engine, payouts: int) -> tuple[int, str, list[tuple[str, int]]]:
     """Create a municipality, a fund, shops and one exported batch; return ids and payouts."""
     with Session(engine) as s:
-        m = Municipality(name="Gemeente Bench", slug="bench", iban=IBAN, created_at=NOW)
-        s.add(m)
-        s.flush()
-        fund = funds.create_fund(
+        m = rows.municipality(s, "bench", "Gemeente Bench")
+        fund = rows.fund(
             s,
             m,
             name="Bench",
             start=date(2026, 1, 1),
             end=date(2026, 12, 31),
-            budget_cents=30_000,
             deposit_cents=100_000_000,
-            actor="bench",
         )
-        s.execute(
-            insert(Shop),
-            [
-                dict(
-                    name=f"Winkel {i}",
-                    kvk=f"{10_000_000 + i}",
-                    iban="NL20INGB0001234567",
-                    address="Straat 1",
-                    postcode="9801 AA",
-                    city="Zuidhorn",
-                    category="books",
-                    email=f"w{i}@bench.example",
-                    status="active",
-                    created_at=NOW,
-                )
-                for i in range(payouts)
-            ],
-        )
-        shop_ids = list(s.scalars(Shop.__table__.select().with_only_columns(Shop.id)))
+        shop_ids = [shop for shop, _cashier in bulk.shops(s, payouts, fund=fund)]
         batch = SettlementBatch(
             fund_id=fund.id,
             until_date=date(2026, 3, 10),
@@ -83,7 +57,7 @@ def _world(engine: Engine, payouts: int) -> tuple[int, str, list[tuple[str, int]
         )
         s.add(batch)
         s.flush()
-        rows = [(f"KP-{batch.id}-{shop}", 1_000 + i) for i, shop in enumerate(shop_ids)]
+        paid_out = [(f"KP-{batch.id}-{shop}", 1_000 + i) for i, shop in enumerate(shop_ids)]
         s.execute(
             insert(Payout),
             [
@@ -95,13 +69,12 @@ def _world(engine: Engine, payouts: int) -> tuple[int, str, list[tuple[str, int]
                     end_to_end_id=e2e,
                     ledger_seq=1,
                 )
-                for (e2e, cents), shop in zip(rows, shop_ids, strict=True)
+                for (e2e, cents), shop in zip(paid_out, shop_ids, strict=True)
             ],
         )
-        batch.total_cents = sum(c for _, c in rows)
-        store.open_accounts(s, [payable_account(shop, fund.id) for shop in shop_ids])
+        batch.total_cents = sum(c for _, c in paid_out)
         s.commit()
-        return m.id, batch.message_id, rows
+        return m.id, batch.message_id, paid_out
 
 
 def statement(msg_id: str, payouts: list[tuple[str, int]], lines: int) -> bytes:
@@ -157,14 +130,10 @@ def run(kind: str, lines: int, payouts: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=10_000)
-    parser.add_argument("--payouts", type=int, default=1_000)
-    parser.add_argument("--no-pg", action="store_true")
-    args = parser.parse_args()
-    run("sqlite", args.lines, args.payouts)
-    if not args.no_pg and pg_available():
-        run("postgresql", args.lines, args.payouts)
+    """Parse arguments and run on each engine."""
+    args = arguments(__doc__, lines=10_000, payouts=1_000)
+    for kind in engines(args):
+        run(kind, args.lines, args.payouts)
 
 
 if __name__ == "__main__":

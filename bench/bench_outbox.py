@@ -13,7 +13,6 @@ Run: ``.venv/bin/python -m bench outbox [-- --mails 2000 --vouchers 100000 --no-
 
 from __future__ import annotations
 
-import argparse
 import smtplib
 import socket
 import subprocess
@@ -31,10 +30,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from bench.bench_import import _fund, make_csv
-from bench.common import fresh_database, pg_available, row
+from bench.common import arguments, engines, free_port, fresh_database, row
 from kindpakket import outbox, worker
 from kindpakket.outbox import OutboxMessage, Recipient
-from tests.smtp_server import free_port
 
 
 @contextmanager
@@ -146,13 +144,8 @@ def scheduling(engine: Engine, vouchers: int) -> None:
 
 def main() -> None:
     """Measure and print."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mails", type=int, default=2000)
-    parser.add_argument("--vouchers", type=int, default=100_000)
-    parser.add_argument("--no-pg", action="store_true")
-    args = parser.parse_args()
-    kinds = ["sqlite"] + (["postgresql"] if not args.no_pg and pg_available() else [])
-    for kind in kinds:
+    args = arguments(__doc__, mails=2000, vouchers=100_000)
+    for kind in engines(args):
         print(f"\n== {kind}")
         with fresh_database(kind, "kp_bench_outbox") as engine:
             throughput(engine, args.mails)

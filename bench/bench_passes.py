@@ -15,25 +15,22 @@ Run: ``python -m bench passes`` (``-- --households 20000 --payments 300``).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, row
+from bench.common import arguments, engines, fresh_database, row
 from kindpakket import passwords, pinmac
 from kindpakket.keys import Keyring
-from tests import factories as fx
+from kindpakket.seeding import bulk
+from kindpakket.seeding import rows as fx
 from wallet import tokens
-from wallet.models import Household
 
 PIN = "27183"
 
@@ -44,26 +41,9 @@ def generation(households: int) -> None:
 
     with fresh_database("sqlite") as engine, tempfile.TemporaryDirectory() as tmp:
         ring = Keyring(Path(tmp) / "keys")
-        now = datetime.now(UTC)
         with Session(engine, expire_on_commit=False) as s:
             fund = fx.fund(s, fx.municipality(s), deposit_cents=10**9)
-            s.commit()
-            rows = [
-                {
-                    "fund_id": fund.id,
-                    "reference": f"H-{i}",
-                    "parent_name": "J. de Vries",
-                    "address": "Dorpsstraat 1",
-                    "postcode": "9801 AA",
-                    "city": "Zuidhorn",
-                    "pin_hash": "argon2id-placeholder",
-                    "pin_failures": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(households)
-            ]
-            s.execute(insert(Household), rows)
+            bulk.households(s, fund, households, children=0, pin_hash="argon2id-placeholder")
             s.commit()
             start = time.perf_counter()
             batch = passorders.print_passes(s, fund, ring, actor="bench", layout="a4")
@@ -170,15 +150,9 @@ def payments(kind: str, count: int, production_cost: bool) -> None:
 
 def main() -> None:
     """Parse arguments and run."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=20_000)
-    parser.add_argument("--payments", type=int, default=300)
-    parser.add_argument("--no-pg", action="store_true")
-    args = parser.parse_args()
+    args = arguments(__doc__, households=20_000, payments=300)
     generation(args.households)
-    from bench.common import pg_available
-
-    kinds = ["sqlite"] + ([] if args.no_pg or not pg_available() else ["postgresql"])
+    kinds = engines(args)
     for kind in kinds:
         payments(kind, args.payments, production_cost=True)
     for kind in kinds:

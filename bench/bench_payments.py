@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from bench.common import fresh_database, pg_available, row
 from kindpakket.keys import Keyring
-from tests import factories as fx
+from kindpakket.seeding import rows as fx
 from wallet import tokens
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,21 +15,19 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import nacl.signing
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kindpakket.db import make_engine  # noqa: E402
-from kindpakket.migrate import upgrade  # noqa: E402
+from bench.common import fresh_database  # noqa: E402
 from ledger import merkle, proofs, store  # noqa: E402
 from ledger.store import NewEntry  # noqa: E402
 
@@ -37,33 +35,11 @@ ORIGIN = "bench.kindpakket/ledger"
 SIGNER = (ORIGIN, nacl.signing.SigningKey(bytes(32)))
 VOUCHERS = 1000
 SHOPS = 50
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-@contextmanager
-def fresh_db(pg: bool, tag: str) -> Iterator[Engine]:
-    """Yield an engine on a new, migrated database (SQLite file or PostgreSQL)."""
-    if not pg:
-        with tempfile.TemporaryDirectory(prefix="kpbench-") as tmp:
-            engine = make_engine(f"sqlite:///{tmp}/{tag}.db")
-            upgrade(engine)
-            yield engine
-            engine.dispose()
-        return
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"kpbench_{tag}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(PG_SERVER.rsplit("/", 1)[0] + "/" + name)
-    upgrade(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_db(pg: bool, tag: str) -> AbstractContextManager[Engine]:
+    """Return a new, migrated database (SQLite file or PostgreSQL) as a context."""
+    return fresh_database("postgresql" if pg else "sqlite", f"kpbench_{tag}")
 
 
 def setup_accounts(session: Session) -> None:

@@ -2,12 +2,12 @@
 
     python -m bench.bench_reports [--payments 1000000] [--budget 180] [--no-pg]
 
-Grows one fund's payments in steps (ledger.store.append_many in big batches, executemany for
-the Redemption rows) and times ``admin.reports.fund_report`` at each step, until the target
-or the generation time budget is reached; then settles 1 000 shops in one batch (payout
-entries, SEPA file built and validated against the XSD). Aims: report <= 2 s at 1 M
-payments, settlement <= 5 s. Baseline in the same run: one ``SELECT count(*)`` over all
-postings (the cheapest full pass a report could make).
+Grows one fund's payments in steps (``kindpakket.seeding.bulk``: the ledger and redemption
+rows the payment service writes, in big batches) and times ``admin.reports.fund_report`` at
+each step, until the target or the generation time budget is reached; then settles 1 000
+shops in one batch (payout entries, SEPA file built and validated against the XSD). Aims:
+report <= 2 s at 1 M payments, settlement <= 5 s. Baseline in the same run: one
+``SELECT count(*)`` over all postings (the cheapest full pass a report could make).
 
 At each step a checkpoint is signed and the public spending page (``/open/<town>/spending/
 <fund>``) is fetched through the app: the first view computes the figures at the checkpoint
@@ -21,278 +21,63 @@ import argparse
 import random
 import tempfile
 import time
-from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from admin.models import PublicFiguresCache, PublicTally
 from admin.reports import services as reports
 from admin.settlement import services as settlement
 from bench.common import fresh_database, median_seconds, pg_available, row
-from kindpakket.accounts import voucher_account
-from ledger import merkle, proofs, store
-from ledger.encoding import EntryBody, Posting, encode, entry_hash, format_timestamp
-from ledger.models import LedgerAccount, LedgerBalance, LedgerHead, LedgerPosting
-from merchant.models import Shop, ShopUser, payable_account
-from wallet.models import Child, Fund, Household, Municipality, Voucher
+from kindpakket.seeding import bulk, rows
+from ledger import proofs, store
+from ledger.models import LedgerPosting
+from wallet.models import Fund
 
 SHOPS = 1_000
 VOUCHERS = 20_000
-BATCH = 50_000
-COLUMNS = {
-    "ledger_entries": ("seq", "kind", "created_at", "prev_hash", "hash", "body"),
-    "ledger_postings": ("seq", "pos", "account_id", "amount"),
-    "ledger_tree_nodes": ("level", "idx", "hash"),
-    "redemptions": (
-        "shop_id",
-        "fund_id",
-        "voucher_id",
-        "cashier_id",
-        "amount_cents",
-        "refunded_cents",
-        "nonce",
-        "idempotency_key",
-        "receipt_number",
-        "ledger_seq",
-        "entry_hash",
-        "created_at",
-    ),
-}
 DAYS = 300
-IBANS = ("NL18RABO0123459876", "NL20INGB0001234567", "NL91ABNA0417164300")
+World = tuple[int, list[int], list[tuple[int, int]]]  # fund id, voucher ids, (shop, cashier)
 
 
-def _setup(engine: Engine) -> int:
-    """Create a municipality, a fund, shops with cashiers, and funded vouchers; return fund id."""
-    now = datetime.now(UTC)
+def _setup(engine: Engine) -> World:
+    """Create a fund, shops with cashiers, and funded vouchers; return their ids."""
     start = date.today() - timedelta(days=DAYS)
     with Session(engine) as s:
-        m = Municipality(
-            name="Gemeente Bench",
-            slug="bench",
-            iban="NL91ABNA0417164300",
-            bic="ABNANL2A",
-            created_at=now,
-        )
-        s.add(m)
-        s.flush()
-        fund = Fund(
-            municipality_id=m.id,
-            name="Kindpakket Bench",
-            period_start=start,
-            period_end=date.today() + timedelta(days=30),
-            budget_cents=10**7,
-            reference_date=start,
-            age_bands=[],
-            categories=[],
-            pro_rata=False,
-            show_balance_to_shop=False,
-            status="open",
-            created_at=now,
-        )
-        s.add(fund)
-        s.flush()
-        s.execute(
-            insert(Shop),
-            [
-                {
-                    "id": i,
-                    "name": f"Winkel {i}",
-                    "kvk": f"{i:08d}",
-                    "iban": IBANS[i % 3],
-                    "bic": None,
-                    "address": "Straat 1",
-                    "postcode": "9801 AA",
-                    "city": "Zuidhorn",
-                    "category": ("books", "sports", "bicycles", "clothes")[i % 4],
-                    "email": f"w{i}@bench.example",
-                    "status": "active",
-                    "created_at": now,
-                }
-                for i in range(1, SHOPS + 1)
-            ],
-        )
-        s.execute(
-            insert(ShopUser),
-            [
-                {
-                    "id": i,
-                    "shop_id": i,
-                    "email": f"k{i}@bench.example",
-                    "name": "Kassa",
-                    "password_hash": "x",
-                    "role": "cashier",
-                    "active": True,
-                    "created_at": now,
-                }
-                for i in range(1, SHOPS + 1)
-            ],
-        )
-        households = VOUCHERS // 2
-        s.execute(
-            insert(Household),
-            [
-                {
-                    "id": i,
-                    "fund_id": fund.id,
-                    "reference": f"H{i}",
-                    "parent_name": "Ouder",
-                    "address": "Straat 1",
-                    "postcode": "9801 AA",
-                    "city": "Zuidhorn",
-                    "pin_failures": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(1, households + 1)
-            ],
-        )
-        s.execute(
-            insert(Child),
-            [
-                {
-                    "id": i,
-                    "fund_id": fund.id,
-                    "household_id": 1 + (i - 1) // 2,
-                    "reference": f"K{i}",
-                    "first_name": "Kind",
-                    "birth_date": date(2016, 1, 1),
-                    "in_latest_import": True,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(1, VOUCHERS + 1)
-            ],
-        )
-        s.execute(
-            insert(Voucher),
-            [
-                {"id": i, "fund_id": fund.id, "child_id": i, "status": "active", "created_at": now}
-                for i in range(1, VOUCHERS + 1)
-            ],
-        )
-        store.open_account(s, fund.bank_account)
-        store.open_account(s, fund.account)
-        store.open_accounts(s, map(voucher_account, range(1, VOUCHERS + 1)), non_negative=True)
-        store.open_accounts(s, [payable_account(i, fund.id) for i in range(1, SHOPS + 1)])
-        total = VOUCHERS * fund.budget_cents
-        store.append(s, "fund.deposit", [(fund.bank_account, -total), (fund.account, total)])
-        store.append_many(
+        fund = rows.fund(
             s,
-            [
-                store.NewEntry(
-                    "voucher.issue",
-                    [(fund.account, -fund.budget_cents), (voucher_account(i), fund.budget_cents)],
-                    {"fund": fund.id, "voucher": i},
-                )
-                for i in range(1, VOUCHERS + 1)
-            ],
-            at=datetime.combine(start, datetime.min.time(), UTC),
+            rows.municipality(s, "bench", "Gemeente Bench"),
+            name="Kindpakket Bench",
+            budget_cents=10**7,
+            deposit_cents=VOUCHERS * 10**7,
+            start=start,
+            end=date.today() + timedelta(days=30),
+            show_balance_to_shop=False,
         )
+        shops = bulk.shops(s, SHOPS, fund=fund)
+        at = datetime.combine(start, datetime.min.time(), UTC)
+        vouchers = bulk.households(s, fund, VOUCHERS // 2, children=2, issued_at=at)
         s.commit()
-        return fund.id
+        return fund.id, vouchers, shops
 
 
-def _grow(engine: Engine, fund_id: int, have: int, target: int, rng: random.Random) -> None:
-    """Add payments ``have+1 .. target`` at random moments of the period, in time order.
-
-    The fixture is written straight into the tables (COPY on PostgreSQL, executemany on
-    SQLite): bodies, hashes, Merkle nodes, balances and head computed as ``append_many``
-    does, so ``ledger verify`` still passes (checked by ``_verify``).
-    """
+def _grow(engine: Engine, world: World, count: int, rng: random.Random) -> None:
+    """Add ``count`` payments at random moments of the period, in time order."""
+    fund_id, vouchers, shops = world
     first = datetime.now(UTC) - timedelta(days=DAYS)
-    moments = sorted(
-        first + timedelta(seconds=rng.randrange(DAYS * 86_400)) for _ in range(target - have)
-    )
+    moments = sorted(first + timedelta(seconds=rng.randrange(DAYS * 86_400)) for _ in range(count))
+
+    def paid() -> Iterator[bulk.Paid]:
+        for at in moments:
+            voucher, (shop, cashier) = rng.choice(vouchers), rng.choice(shops)
+            yield bulk.Paid(at, voucher, shop, cashier, rng.randrange(1, 2_000))
+
     with Session(engine) as s:
-        ids = {str(n): int(i) for n, i in s.execute(select(LedgerAccount.name, LedgerAccount.id))}
-        head = s.execute(select(LedgerHead)).scalar_one()
-        seq, prev, frontier = head.seq, head.hash, merkle.decode_frontier(head.frontier)
-        for lo in range(0, len(moments), BATCH):
-            rows, deltas = _batch(fund_id, ids, moments[lo : lo + BATCH], seq, prev, frontier, rng)
-            seq, prev, frontier = rows.pop("head")  # type: ignore[misc]
-            _write(s, rows, deltas, have + lo)
-        s.execute(
-            update(LedgerHead)
-            .where(LedgerHead.id == 1)
-            .values(seq=seq, hash=prev, frontier=merkle.encode_frontier(frontier))
-        )
+        bulk.payments(s, fund_id, paid())
         s.commit()
-
-
-def _batch(
-    fund_id: int,
-    ids: dict[str, int],
-    moments: list[datetime],
-    seq: int,
-    prev: str,
-    frontier: list[bytes],
-    rng: random.Random,
-) -> tuple[dict[str, Any], dict[int, int]]:
-    """Build the rows of one batch of payments and the balance change per account id."""
-    entries, postings, nodes, redemptions = [], [], [], []
-    deltas: dict[int, int] = defaultdict(int)
-    for at in moments:
-        v, shop, c = (
-            rng.randrange(1, VOUCHERS + 1),
-            rng.randrange(1, SHOPS + 1),
-            rng.randrange(1, 2_000),
-        )
-        seq += 1
-        legs = (Posting(voucher_account(v), -c), Posting(payable_account(shop, fund_id), c))
-        meta = {"shop": shop, "receipt": f"R{seq}", "voucher": v, "fund": fund_id}
-        body = encode(EntryBody(seq, prev, "redemption", format_timestamp(at), legs, meta, None))
-        digest = entry_hash(body)
-        entries.append((seq, "redemption", at, prev, digest, body))
-        for pos, leg in enumerate(legs):
-            postings.append((seq, pos, ids[leg.account], leg.amount))
-            deltas[ids[leg.account]] += leg.amount
-        frontier, done = merkle.frontier_append(
-            frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(digest))
-        )
-        nodes.extend(done)
-        redemptions.append(
-            (shop, fund_id, v, shop, c, 0, f"{seq:024x}", f"i{seq}", f"R{seq}", seq, digest, at)
-        )
-        prev = digest
-    rows: dict[str, Any] = {
-        "ledger_entries": entries,
-        "ledger_postings": postings,
-        "ledger_tree_nodes": nodes,
-        "redemptions": redemptions,
-        "head": (seq, prev, frontier),
-    }
-    return rows, deltas
-
-
-def _write(s: Session, rows: dict[str, Any], deltas: dict[int, int], done: int) -> None:
-    """Insert the batch: COPY on PostgreSQL, executemany on SQLite; then move the balances."""
-    conn = s.connection()
-    for table, data in rows.items():
-        columns = COLUMNS[table]
-        if conn.dialect.name == "postgresql":
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for r in data:
-                    copy.write_row(r)
-        else:
-            marks = ", ".join("?" * len(columns))
-            conn.exec_driver_sql(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                data,
-            )
-    last = rows["ledger_entries"][-1][0]
-    conn.execute(
-        update(LedgerBalance)
-        .where(LedgerBalance.account_id == bindparam("aid"))
-        .values(balance=LedgerBalance.balance + bindparam("delta"), last_seq=last),
-        [{"aid": a, "delta": d} for a, d in deltas.items()],
-    )
 
 
 def _verify(engine: Engine) -> str:
@@ -364,10 +149,11 @@ def _public_page(app: Flask, fund_id: int) -> tuple[float, float, int]:
 
 
 def _next_checkpoint(
-    engine: Engine, app: Flask, fund_id: int, have: int, rng: random.Random
+    engine: Engine, app: Flask, world: World, rng: random.Random
 ) -> tuple[float, int]:
     """Add 1 000 payments, sign; return the first view (folds only the new entries)."""
-    _grow(engine, fund_id, have, have + 1_000, rng)
+    fund_id = world[0]
+    _grow(engine, world, 1_000, rng)
     size = _sign(app)
     return median_seconds(lambda: _view(app, fund_id), repeat=1), size
 
@@ -389,7 +175,8 @@ def run(kind: str, target: int, budget: float, db_name: str = "kp_bench_reports"
         fresh_database(kind, db_name) as engine,
         tempfile.TemporaryDirectory() as instance,
     ):
-        fund_id = _setup(engine)
+        world = _setup(engine)
+        fund_id = world[0]
         app = _app(engine, instance)
         rng = random.Random(1)
         have, spent = 0, 0.0
@@ -398,7 +185,7 @@ def run(kind: str, target: int, budget: float, db_name: str = "kp_bench_reports"
             if step <= have:
                 continue
             t0 = time.perf_counter()
-            _grow(engine, fund_id, have, step, rng)
+            _grow(engine, world, step - have, rng)
             spent += time.perf_counter() - t0
             prev, have = have, step
             first, seconds = _report(engine, fund_id)
@@ -416,7 +203,7 @@ def run(kind: str, target: int, budget: float, db_name: str = "kp_bench_reports"
                 f"first view (computes from {size:,} entries) {first:.2f} s; "
                 f"kept / first {kept / first:.4f}",
             )
-            following, size = _next_checkpoint(engine, app, fund_id, have, rng)
+            following, size = _next_checkpoint(engine, app, world, rng)
             have += 1_000
             row(
                 f"  next checkpoint, 1 000 payments later {size:>9,}",

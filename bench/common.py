@@ -6,7 +6,9 @@ run, on the same engine; read the ratio, not the absolute time.
 
 from __future__ import annotations
 
+import argparse
 import os
+import socket
 import statistics
 import tempfile
 import time
@@ -36,9 +38,35 @@ def pg_available() -> bool:
         return False
 
 
+def arguments(description: str | None, **sizes: int) -> argparse.Namespace:
+    """Parse ``--no-pg`` and one ``--<size> N`` option per keyword (its default)."""
+    parser = argparse.ArgumentParser(description=description)
+    for name, default in sizes.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    return parser.parse_args()
+
+
+def engines(args: argparse.Namespace) -> list[str]:
+    """Return the engines to run on: SQLite, then PostgreSQL unless ``--no-pg`` or unreachable."""
+    return ["sqlite"] + ([] if args.no_pg or not pg_available() else ["postgresql"])
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextmanager
 def fresh_database(kind: str, name: str = "kp_bench") -> Iterator[Engine]:
-    """Yield an engine on a new, migrated database of ``kind`` (sqlite or postgresql)."""
+    """Yield an engine on a new, migrated database of ``kind`` (sqlite or postgresql).
+
+    On PostgreSQL the database is ``name`` followed by ``$KINDPAKKET_BENCH_DB_SUFFIX``, so
+    people sharing a server can run the same benchmark at once.
+    """
+    name += os.environ.get("KINDPAKKET_BENCH_DB_SUFFIX", "")
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -22,6 +21,11 @@ import click
 ADMIN_PASSWORD = "demo-gemeente-2026"  # noqa: S105
 SHOP_PASSWORD = "demo-winkel-2026"  # noqa: S105
 DEMO_MUNICIPALITY = "Gemeente Voorbeeld"
+ROLE_WORK = {
+    "administrator": "funds, import, letters, shops, audit",
+    "finance": "settlement and SEPA file",
+    "viewer": "reports",
+}
 
 HOUSEHOLDS = [
     # reference, parent, address, postcode, city, [(child ref, first name, birth date)]
@@ -130,6 +134,11 @@ PENDING_SHOP = (
     "eigenaar@detol.example",
     None,
 )
+STAFF = [
+    ("beheer@voorbeeld.example", "administrator"),
+    ("financien@voorbeeld.example", "finance"),
+    ("lezer@voorbeeld.example", "viewer"),
+]
 
 
 @dataclass
@@ -143,35 +152,15 @@ class DemoInfo:
     shops: list[tuple[str, str, str]] = field(default_factory=list)  # (shop, role, e-mail)
 
 
-def demo_csv() -> bytes:
-    """Return the eligible-children file of the demo, as the municipality would upload it."""
-    header = (
-        "huishouden_ref;naam_ouder;adres;postcode;woonplaats;kind_ref;voornaam_kind;geboortedatum"
-    )
-    lines = [header]
-    for ref, parent, address, postcode, city, children in HOUSEHOLDS:
-        for child_ref, first_name, birth in children:
-            lines.append(
-                ";".join([ref, parent, address, postcode, city, child_ref, first_name, birth])
-            )
-    return ("\ufeff" + "\n".join(lines) + "\n").encode()
-
-
 def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     """Create the demo world in ``app``'s (empty, migrated) database."""
-    from sqlalchemy import select
-
-    from admin import auth as admin_auth
-    from admin.funds import importer
     from admin.funds import services as funds
-    from admin.shops import services as shops
     from kindpakket.db import db
     from kindpakket.keys import Keyring
-    from merchant import hours, redemptions, refunds
-    from merchant import services as merchant_services
-    from merchant.models import Shop, ShopUser
+    from kindpakket.seeding import rows, world
+    from kindpakket.seeding.rows import ChildSpec, HouseholdSpec, ShopSpec
+    from merchant import hours, refunds
     from wallet import services as wallet_services
-    from wallet.models import Household, Municipality, Voucher
 
     ring = Keyring(Path(app.config["KEY_DIR"]))
     ring.ensure("token")
@@ -179,29 +168,10 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     today = date.today()
     info = DemoInfo(url=base_url, fund_name=f"Kindpakket {today.year}")
     with app.app_context(), app.test_request_context(base_url=base_url), db.transaction() as s:
-        m = Municipality(
-            name=DEMO_MUNICIPALITY,
-            slug="voorbeeld",
-            iban="NL44RABO0123456789",
-            bic="RABONL2U",
-            created_at=datetime.now(UTC),
+        m = rows.municipality(
+            s, "voorbeeld", DEMO_MUNICIPALITY, iban="NL44RABO0123456789", bic="RABONL2U"
         )
-        s.add(m)
-        s.flush()  # the municipality's id goes on its staff and fund
-        for email, role in (
-            ("beheer@voorbeeld.example", "administrator"),
-            ("financien@voorbeeld.example", "finance"),
-            ("lezer@voorbeeld.example", "viewer"),
-        ):
-            admin_auth.create_user(
-                s,
-                m,
-                email=email,
-                name=role.title(),
-                role=role,
-                password=ADMIN_PASSWORD,
-                actor="demo",
-            )
+        world.staff(s, m, STAFF, password=ADMIN_PASSWORD, actor="demo")
         fund = funds.create_fund(
             s,
             m,
@@ -214,78 +184,51 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
             show_balance_to_shop=True,
             actor="demo",
         )
-        importer.import_rows(s, fund, demo_csv(), actor="demo", filename="demo.csv")
-        households = list(
-            s.execute(
-                select(Household).where(Household.fund_id == fund.id).order_by(Household.reference)
-            ).scalars()
-        )
+        specs = [
+            HouseholdSpec(
+                ref,
+                parent,
+                address,
+                postcode,
+                city,
+                tuple(ChildSpec(r, n, date.fromisoformat(b)) for r, n, b in children),
+            )
+            for ref, parent, address, postcode, city, children in HOUSEHOLDS
+        ]
+        households = world.households(s, fund, specs, actor="demo", filename="demo.csv")
         for household in households[:3]:
             code = wallet_services.issue_activation_code(s, household, actor="demo")
             info.family_codes.append((household.parent_name, code))
 
-        owners: list[ShopUser] = []
+        opening_hours = hours.parse_week(
+            {d: [("09:00", "12:30"), ("13:30", "17:30")] for d in range(6)},
+            "Gesloten op feestdagen / closed on public holidays",
+        )
+        owners = []
         for name, kvk, iban, category, owner_email, cashier_email in [*SHOPS, PENDING_SHOP]:
-            shop = merchant_services.apply_shop(
+            spec = ShopSpec(name, kvk, iban, category, owner_email, "Hoofdstraat 1", "9801 AA")
+            approved = kvk != PENDING_SHOP[1]
+            _, owner, _ = world.shop(
                 s,
-                merchant_services.Application(
-                    name=name,
-                    kvk=kvk,
-                    iban=iban,
-                    address="Hoofdstraat 1",
-                    postcode="9801 AA",
-                    city="Zuidhorn",
-                    category=category,
-                    email=owner_email,
-                    owner_name="Eigenaar",
-                    owner_email=owner_email,
-                    password=SHOP_PASSWORD,
-                    hours=hours.parse_week(
-                        {d: [("09:00", "12:30"), ("13:30", "17:30")] for d in range(6)},
-                        "Gesloten op feestdagen / closed on public holidays",
-                    ),
-                ),
+                spec,
+                password=SHOP_PASSWORD,
+                cashier_email=cashier_email,
+                fund=fund if approved else None,
+                hours=opening_hours,
+                actor="demo",
             )
-            owner = s.execute(select(ShopUser).where(ShopUser.shop_id == shop.id)).scalar_one()
-            info.shops.append((name, "owner", owner_email))
+            waiting = "" if approved else " (application waiting for approval)"
+            info.shops.append((spec.name + waiting, "owner", spec.email))
             if cashier_email:
-                merchant_services.add_staff(
-                    s, owner, email=cashier_email, name="Kassa", password=SHOP_PASSWORD
-                )
-                info.shops.append((name, "cashier", cashier_email))
-            if (name, kvk, iban, category, owner_email, cashier_email) != PENDING_SHOP:
-                shops.approve(s, shop, fund, actor="demo")
+                info.shops.append((spec.name, "cashier", cashier_email))
+            if approved:
                 owners.append(owner)
-            else:
-                info.shops[-1] = (
-                    name + " (application waiting for approval)",
-                    "owner",
-                    owner_email,
-                )
 
         # A few families have already shopped: payments by signed token, and a refund.
         for household, owner, cents in zip(
             households[3:7], owners * 2, (2_450, 8_999, 1_250, 4_000), strict=False
         ):
-            voucher = (
-                s.execute(
-                    select(Voucher)
-                    .join(Voucher.child)
-                    .where(Voucher.child.has(household_id=household.id))
-                )
-                .scalars()
-                .first()
-            )
-            assert voucher is not None
-            qr = wallet_services.issue_payment(s, voucher, keyring=ring)
-            payment = redemptions.redeem(
-                s,
-                cashier=owner,
-                amount_cents=cents,
-                idempotency_key=uuid.uuid4().hex,
-                keyring=ring,
-                token=qr.token,
-            )
+            payment = world.pay(s, household, owner, cents, keyring=ring)
             if cents == 8_999:
                 refunds.refund(
                     s,
@@ -299,7 +242,6 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
             paid.parent_name,
             wallet_services.issue_activation_code(s, paid, actor="demo"),
         )
-        assert s.execute(select(Shop).where(Shop.status == "pending")).first() is not None
     return info
 
 
@@ -318,12 +260,8 @@ def print_info(info: DemoInfo) -> None:
     for shop, role, email in info.shops:
         click.echo(f"  {email:<28} {role:<8} {shop}")
     click.echo(f"\nMunicipality — {info.url}/admin/login, password {ADMIN_PASSWORD}:")
-    for email, role in (
-        ("beheer@voorbeeld.example", "administrator: funds, import, letters, shops, audit"),
-        ("financien@voorbeeld.example", "finance: settlement and SEPA file"),
-        ("lezer@voorbeeld.example", "viewer: reports"),
-    ):
-        click.echo(f"  {email:<28} {role}")
+    for email, role in STAFF:
+        click.echo(f"  {email:<28} {role}: {ROLE_WORK[role]}")
     click.echo(f"\nPublic ledger: {info.url}/api/v1/ledger/checkpoints/latest")
     click.echo(f"{line}\nStop with Ctrl+C.\n")
 

@@ -252,7 +252,8 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-_COLUMNS = (
+# A redemption row's columns in _INSERT_SQL's order (kindpakket.seeding.bulk writes them too).
+COLUMNS = (
     "shop_id",
     "fund_id",
     "voucher_id",
@@ -268,8 +269,8 @@ _COLUMNS = (
 )
 # Written with the ledger entry, in the same round trip (``store.append_with``).
 _INSERT_SQL = (
-    f"INSERT INTO redemptions ({', '.join(_COLUMNS)})"  # noqa: S608 - fixed names
-    f" VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id"
+    f"INSERT INTO redemptions ({', '.join(COLUMNS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join('?' * len(COLUMNS))}) RETURNING id"
 )
 
 

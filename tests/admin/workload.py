@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kindpakket.passwords import hash_secret
+from kindpakket.seeding import rows
 from ledger import store
 from merchant.models import Redemption, Refund, Shop, ShopUser, payable_account
 from tests import factories as f
@@ -143,7 +144,7 @@ def _hash_once(secret: str) -> str:
 def seed(session: Session, *, families: int = 3) -> World:
     """Create the world the admin tests start from (flushed, not committed)."""
     # Hash the one test password once instead of for each of the dozen users (argon2 is slow).
-    with mock.patch.object(f, "hash_secret", _hash_once):
+    with mock.patch.object(rows, "hash_secret", _hash_once):  # the builders' own import
         return _seed(session, families)
 
 

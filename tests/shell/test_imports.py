@@ -82,6 +82,14 @@ def test_actor_packages_only_import_downwards(package: str) -> None:
                 assert module in PLATFORM, f"{path.relative_to(ROOT)} imports the factory ({name})"
 
 
+def test_only_the_tests_import_the_tests() -> None:
+    """The installed packages and the benchmarks make their data with kindpakket.seeding."""
+    for package in ("kindpakket", *ORDER, "bench"):
+        for path in package_files(package):
+            for name in imports_of(path):
+                assert name.split(".")[0] != "tests", f"{path.relative_to(ROOT)} imports {name}"
+
+
 def test_ledger_knows_nothing_of_flask_or_the_shell() -> None:
     for path in package_files("ledger"):
         for name in imports_of(path):
