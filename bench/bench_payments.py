@@ -24,7 +24,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bench.common import fresh_database, pg_available, row
+from bench.common import free_port, fresh_database, pg_available, row
 from kindpakket.keys import Keyring
 from kindpakket.seeding import rows as fx
 from wallet import tokens
@@ -69,12 +68,6 @@ class Phase:
         if not ordered:
             return float("nan")
         return 1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(engine: Engine, key_dir: Path) -> dict[str, object]:
@@ -113,7 +106,7 @@ def gunicorn(
     Kindpakket gets a metrics token and a multiprocess metrics directory, so the chain-lock
     hold times of every worker can be read from /metrics.
     """
-    port = _free_port()
+    port = free_port()
     metrics = instance / f"metrics-{port}"
     metrics.mkdir()
     env = {
@@ -416,7 +409,8 @@ def in_process(kind: str, count: int) -> None:
 
         for i in range(30):  # warm up caches and the connection pool
             pay(i)
-        plain_ms = _plain_in_process(engine, instance, seeded["vouchers"], texts[-count:])  # type: ignore[arg-type]
+        plain = texts[-(count + 30) :]  # 30 to warm up, then as many as Kindpakket pays
+        plain_ms = _plain_in_process(engine, instance, seeded["vouchers"], plain)  # type: ignore[arg-type]
         app_engine = app.extensions["kindpakket_db"][0]
         event.listen(app_engine, "before_cursor_execute", counted)
         pay(30)
