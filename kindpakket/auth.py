@@ -9,13 +9,13 @@ prefix; the platform never imports them. ``require_role`` guards views.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from kindpakket import logins
@@ -71,9 +71,8 @@ class StaffPrincipal(Principal):
         parsed = logins.parse_rest(rest)
         if parsed is None:
             return None
-        table = cls.model.__table__
         # Core, not session.get: this runs on every request of a logged-in staff member.
-        found = session.connection().execute(select(table).where(table.c.id == parsed[0])).first()
+        found = session.connection().execute(_by_id(cls.model), {"id": parsed[0]}).first()
         if found is None:
             return None
         user = cls.model(**found._asdict())
@@ -89,6 +88,13 @@ class StaffPrincipal(Principal):
         ``{"tenant_id": ...}`` or ``{"funds": [...]}``: keyword arguments of ``record_event``.
         """
         raise NotImplementedError
+
+
+@cache
+def _by_id(model: type[Any]) -> Select[Any]:
+    """Return the statement that reads one row of ``model`` by id (built once per model)."""
+    table = model.__table__
+    return select(table).where(table.c.id == bindparam("id"))
 
 
 P = TypeVar("P", bound=Principal)

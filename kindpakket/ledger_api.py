@@ -236,7 +236,7 @@ def checkpoint_by_size(size: int) -> dict[str, Any]:
 
 
 @blp.route("/entries/<int:seq>")
-@blp.arguments(EntryArgs, location="query")
+@blp.arguments(EntryArgs(), location="query")
 @blp.response(200, EntrySchema)
 @blp.doc(security=[])
 def entry(args: dict[str, Any], seq: int) -> Any:
@@ -258,7 +258,7 @@ def entry(args: dict[str, Any], seq: int) -> Any:
 
 
 @blp.route("/entries/<int:seq>/proof")
-@blp.arguments(ProofArgs, location="query")
+@blp.arguments(ProofArgs(), location="query")
 @blp.response(200, InclusionSchema)
 @blp.alt_response(400, description="no proof for these numbers")
 @blp.doc(security=[])
@@ -283,7 +283,7 @@ def entry_proof(args: dict[str, Any], seq: int) -> dict[str, Any]:
 
 
 @blp.route("/consistency")
-@blp.arguments(ConsistencyArgs, location="query")
+@blp.arguments(ConsistencyArgs(), location="query")
 @blp.response(200, ConsistencySchema)
 @blp.alt_response(400, description="no proof for these sizes")
 @blp.doc(security=[])

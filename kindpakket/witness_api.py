@@ -115,7 +115,7 @@ def _out(c: cosign_store.StoredCosignature, created: bool) -> dict[str, Any]:
 
 @blp.route("/cosignatures", methods=["POST"])
 @csrf.exempt
-@blp.arguments(CosignatureIn)
+@blp.arguments(CosignatureIn())
 @blp.response(200, CosignatureOut)
 @blp.alt_response(403, description="unknown witness key or bad signature")
 @blp.alt_response(404, description="no checkpoint of this size (no_checkpoint)")

@@ -149,7 +149,7 @@ class Redemptions(MethodView):
         exempt_when=_not_a_pass,
         deduct_when=failed,
     )
-    @blp.arguments(RedemptionIn)
+    @blp.arguments(RedemptionIn())
     @blp.response(201, PaymentOut)
     @blp.alt_response(200, schema=PaymentOut, description="the first result of this key")
     @blp.alt_response(400, description=ERRORS)
@@ -161,7 +161,7 @@ class Redemptions(MethodView):
         return pay(data)
 
     @require_role(*auth.ROLES)
-    @blp.arguments(PeriodIn, location="query")
+    @blp.arguments(PeriodIn(), location="query")
     @blp.response(200, LinesOut)
     def get(self, period: dict[str, Any]) -> dict[str, Any]:
         """List the shop's payments and refunds in a period, with totals."""
@@ -183,7 +183,7 @@ class Refunds(MethodView):
     """Refunds of one payment."""
 
     @require_role(*auth.ROLES)
-    @blp.arguments(RefundIn)
+    @blp.arguments(RefundIn())
     @blp.response(201, RefundOut)
     @blp.alt_response(200, schema=RefundOut, description="the first result of this key")
     @blp.alt_response(404, description=ERRORS)
@@ -224,7 +224,7 @@ class OpeningHours(MethodView):
         return hours_json(services.week_of(db.session, shop))
 
     @require_role(*auth.ROLES)
-    @blp.arguments(HoursIn)
+    @blp.arguments(HoursIn())
     @blp.response(200, HoursOut)
     @blp.alt_response(403, description=ERRORS)
     def put(self, data: dict[str, Any]) -> dict[str, Any]:

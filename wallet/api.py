@@ -111,7 +111,7 @@ def block(voucher_id: int) -> dict[str, Any]:
 @blp.route("/vouchers/<int:voucher_id>/unblock", methods=["POST"])
 @require_role(auth.ROLE)
 @login_limits("household", lambda: str(getattr(current_user, "household_id", "") or ""))
-@blp.arguments(PinSchema)
+@blp.arguments(PinSchema())
 @blp.response(200, VoucherSchema)
 @blp.alt_response(401, description="pin_wrong")
 @blp.alt_response(429, description="pin_locked")
