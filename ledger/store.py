@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from ledger import merkle, pipeline
 from ledger.bulk import (
     COPY_MIN_ROWS,
+    GC_PAUSE_MIN,
     bind_value,
     driver_sql,
+    gc_paused,
     insert_rows,
     insert_table_rows,
     select_in,
@@ -237,7 +239,8 @@ def append_many(
     """
     if not specs:
         return []
-    return _append(session, specs, at, None)[0]
+    with gc_paused(len(specs) >= GC_PAUSE_MIN):
+        return _append(session, specs, at, None)[0]
 
 
 def _append(
