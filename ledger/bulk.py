@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table
 
 COPY_MIN_ROWS = 32  # PostgreSQL: from this many rows on, COPY beats a pipelined executemany
 IN_CHUNK = 500  # SQLite: values per IN (...) list
-GC_PAUSE_MIN = 256  # entries from which an append holds off the cyclic garbage collector
+GC_PAUSE_MIN = 256  # entries or rows from which a bulk step holds off the garbage collector
 
 
 @contextmanager
@@ -49,13 +49,40 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def bind_value(conn: Connection, column: Any, value: Any) -> Any:
     """Return ``value`` as the driver wants it for ``column`` (e.g. SQLite datetimes as text)."""
-    processor = column.type.bind_processor(conn.dialect)
+    return _to_driver(column.type.bind_processor(conn.dialect), conn.dialect.name, value)
+
+
+def _to_driver(processor: Callable[[Any], Any] | None, dialect: str, value: Any) -> Any:
     value = processor(value) if processor else value
-    if conn.dialect.name == "sqlite" and isinstance(value, date):
+    if dialect == "sqlite" and isinstance(value, date):
         # what sqlite3 would do to every row; done once here for a value shared by many rows
         adapter = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
         value = adapter(value) if adapter else value
     return value
+
+
+def _converter(conn: Connection, column: Any, first: Any) -> Callable[[Any], Any] | None:
+    """Return what ``bind_value`` does for ``column``, remembering the last value converted.
+
+    Bulk rows share values (an import's one timestamp in every row): converting each once
+    instead of per row. None when the column's values go to the driver as they are (judged
+    by the first row's ``first``).
+    """
+    processor = column.type.bind_processor(conn.dialect)
+    dialect = conn.dialect.name
+    if processor is None and not (dialect == "sqlite" and isinstance(first, date)):
+        return None
+    last: list[Any] = [_NOTHING, None]  # the last value in, and what it became
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, _to_driver(processor, dialect, value)
+        return last[1]
+
+    return convert
+
+
+_NOTHING = object()
 
 
 def insert_table_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -73,15 +100,13 @@ def insert_table_rows(conn: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return
     columns = tuple(rows[0])
-    procs = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
-    if any(procs):
-        data = [
-            tuple(v if p is None else p(v) for v, p in zip(r.values(), procs, strict=True))
-            for r in rows
-        ]
-    else:
-        data = [tuple(r.values()) for r in rows]
-    insert_rows(conn, table.name, columns, data)
+    with gc_paused(len(rows) >= GC_PAUSE_MIN):
+        values = []  # column by column: map and zip run in C
+        for name in columns:
+            column = [r[name] for r in rows]
+            convert = _converter(conn, table.c[name], column[0])
+            values.append(column if convert is None else list(map(convert, column)))
+        insert_rows(conn, table.name, columns, list(zip(*values, strict=True)))
 
 
 def driver_sql(conn: Connection, sql: str) -> str:

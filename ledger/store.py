@@ -147,10 +147,14 @@ def open_accounts(session: Session, names: Iterable[str], *, non_negative: bool 
         non_negative: flag for the new accounts.
     """
     wanted = sorted(set(names))
+    with gc_paused(len(wanted) >= GC_PAUSE_MIN):
+        _open_accounts(session.connection(), wanted, non_negative)
+
+
+def _open_accounts(conn: Connection, wanted: list[str], non_negative: bool) -> None:
     for name in wanted:
         if not ACCOUNT_RE.match(name):
             raise InvalidEntry(f"bad account name {name!r}")
-    conn = session.connection()
     existing = {
         str(r[0])
         for r in select_in(conn, "SELECT name FROM ledger_accounts WHERE name {in}", wanted)
