@@ -598,6 +598,7 @@ __all__ = [
     "append_with",
     "balance",
     "balances",
+    "gc_paused",
     "get_entry",
     "head",
     "insert_rows",
