@@ -8,8 +8,12 @@ the caller's row. Here an append is two round trips before the commit, both unde
    keys read in the same pipeline (their statements run after the lock is granted, so they
    see every append committed before it). When the append is the transaction's first
    statement, psycopg's ``BEGIN`` goes in this pipeline too;
-2. the entries, postings, tree nodes, balances, head and the caller's own row (``along``),
-   all sent at once.
+2. one statement writing the entries, postings, tree nodes, balances and head (rows as
+   VALUES lists, one statement text per batch shape, which psycopg prepares after five
+   runs), and the caller's own row (``along``), sent at once.
+
+Small lists go as scalar placeholders rather than arrays, which psycopg dumps element by
+element in Python.
 
 In between, Python fills seq and prev into the entry bytes (encoded before the lock) and
 hashes them. Bulk appends (COPY) keep :meth:`ledger.store._Batch.write`.
@@ -19,6 +23,7 @@ Driver errors come back as SQLAlchemy's, so callers catch ``IntegrityError`` as 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,19 +32,11 @@ from sqlalchemy.exc import DBAPIError
 _HEAD_FOR_UPDATE = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
 _ACCOUNTS = (
     "SELECT a.name, a.id, b.balance, b.non_negative FROM ledger_accounts a"
-    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name = ANY(%s)"
+    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name IN ({})"
 )
 _ENTRIES_BY_KEY = (
-    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key = ANY(%s)"
+    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key IN ({})"
 )
-_INSERT_ENTRY = (
-    "INSERT INTO ledger_entries (seq, kind, created_at, prev_hash, hash, body, idempotency_key)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-)
-_INSERT_POSTING = (
-    "INSERT INTO ledger_postings (seq, pos, account_id, amount) VALUES (%s, %s, %s, %s)"
-)
-_INSERT_NODE = "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (%s, %s, %s)"
 # The ANY(ids) repeats the join so the planner reads just these rows by the key, not every
 # balance into a hash table (for 5 000 among 100 000 accounts, a third of the time).
 UPDATE_BALANCES = (
@@ -47,7 +44,39 @@ UPDATE_BALANCES = (
     " FROM unnest(%s::integer[], %s::bigint[], %s::bigint[]) AS v(aid, bal, last)"
     " WHERE b.account_id = v.aid AND b.account_id = ANY(%s::integer[])"
 )
-_UPDATE_HEAD = "UPDATE ledger_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1"
+# Everything an append writes, in one statement: the server parses (after five runs of one
+# shape, prepares) one statement instead of one per row, and psycopg sends one. Foreign keys
+# are checked at the statement's end, when the entries are in.
+_ENTRY = "(%s::bigint, %s, %s::timestamptz, %s, %s, %s::bytea, %s)"
+_POSTING = "(%s::bigint, %s::smallint, %s::integer, %s::bigint)"
+_NODE = "(%s::smallint, %s::bigint, %s::bytea)"
+_BALANCE = "(%s::integer, %s::bigint, %s::bigint)"
+_ROWS = (_ENTRY, _POSTING, _NODE, _BALANCE)
+
+
+@lru_cache(maxsize=128)
+def _write_sql(entries: int, postings: int, nodes: int, balances: int) -> str:
+    """Return the one statement that writes a batch of this shape (placeholders only)."""
+    e, p, n, b = (
+        ", ".join([row] * k)
+        for row, k in zip(_ROWS, (entries, postings, nodes, balances), strict=True)
+    )
+    tree = f" n AS (INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES {n}),"  # noqa: S608
+    return (
+        "WITH e AS (INSERT INTO ledger_entries"  # noqa: S608 - placeholders only
+        f" (seq, kind, created_at, prev_hash, hash, body, idempotency_key) VALUES {e}),"
+        f" p AS (INSERT INTO ledger_postings (seq, pos, account_id, amount) VALUES {p}),"
+        f"{tree if nodes else ''}"
+        " b AS (UPDATE ledger_balances AS b SET balance = v.bal, last_seq = v.last"
+        f" FROM (VALUES {b}) AS v(aid, bal, last) WHERE b.account_id = v.aid)"
+        " UPDATE ledger_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1"
+    )
+
+
+@lru_cache(maxsize=64)
+def _in(sql: str, count: int) -> str:
+    """Return ``sql`` with ``count`` placeholders in its ``IN ({})``."""
+    return sql.format(", ".join(["%s"] * count))
 
 
 def lock(
@@ -69,8 +98,8 @@ def lock(
     try:
         with raw.pipeline():
             head = raw.execute(_HEAD_FOR_UPDATE)
-            accounts = raw.execute(_ACCOUNTS, (list(names),))
-            found = raw.execute(_ENTRIES_BY_KEY, (keys,)) if keys else None
+            accounts = raw.execute(_in(_ACCOUNTS, len(names)), names)
+            found = raw.execute(_in(_ENTRIES_BY_KEY, len(keys)), keys) if keys else None
     except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
         raise DBAPIError.instance(_HEAD_FOR_UPDATE, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]
     return (
@@ -91,17 +120,11 @@ def write(
 ) -> Any:
     """Write one small batch and the caller's row in one round trip; return that row's result."""
     raw: Any = conn.connection.driver_connection
-    statement = _INSERT_ENTRY
+    statement = _write_sql(len(entries), len(postings), len(nodes), len(balances))
+    values = [v for rows in (entries, postings, nodes, balances) for row in rows for v in row]
     try:
-        with raw.pipeline(), raw.cursor() as cur:
-            cur.executemany(_INSERT_ENTRY, entries)
-            statement = _INSERT_POSTING
-            cur.executemany(_INSERT_POSTING, postings)
-            if nodes:
-                cur.executemany(_INSERT_NODE, nodes)
-            ids, amounts, lasts = (list(c) for c in zip(*balances, strict=True))
-            cur.execute(UPDATE_BALANCES, (ids, amounts, lasts, ids))
-            cur.execute(_UPDATE_HEAD, head)
+        with raw.pipeline():
+            raw.execute(statement, [*values, *head])
             extra = None
             if along is not None:
                 statement = along[0]
