@@ -6,8 +6,9 @@ Baselines measured in the same run: a plain SQLAlchemy Core insert + commit of a
 same size (single appends); a plain Core executemany of the rows a batch append writes
 (entries, postings, tree nodes) into tables with a primary key and nothing else, one
 transaction per batch (batched appends); plain SHA-256 over the same bytes (verification).
-Appends and their baselines run in alternating rounds and each reports its best round, so
-a load that comes and goes on a shared machine hits both alike.
+Appends and their baselines alternate (one single append, one plain insert, ...; one batch,
+one plain batch, ...) and each reports its median, so a load that comes and goes on a
+shared machine hits both alike.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import statistics
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, text
 from sqlalchemy.orm import Session
 
 from bench.common import fresh_database, pg_available, rate, row
@@ -27,7 +29,6 @@ from ledger.models import ENTRIES, POSTINGS, TREE_NODES, LedgerEntry
 from ledger.verify import verify_entries
 
 VOUCHERS = 1_000
-ROUNDS = 10  # alternating rounds of an append and its baseline
 BATCH = 5_000
 
 
@@ -52,19 +53,19 @@ def _single_appends(engine, count: int, offset: int) -> float:  # type: ignore[n
     return rate(count, lambda: _append_each(engine, count, offset), repeat=2)
 
 
-def _best_rounds(runs: list[Callable[[int], int]], rounds: int = ROUNDS) -> list[float]:
+def _paired(runs: list[Callable[[int], int]], rounds: int) -> list[float]:
     """Run each of ``runs`` (round number -> operations done) in turn, ``rounds`` times.
 
     Returns:
-        Per run, its best round's operations per second.
+        Per run, the operations per second of its median round.
     """
-    best = [0.0] * len(runs)
+    seconds: list[list[float]] = [[] for _ in runs]
     for r in range(rounds):
         for i, run in enumerate(runs):
             started = time.perf_counter()
             done = run(r)
-            best[i] = max(best[i], done / (time.perf_counter() - started))
-    return best
+            seconds[i].append((time.perf_counter() - started) / done)
+    return [1 / statistics.median(s) for s in seconds]
 
 
 def _single_vs_plain(engine, count: int, size: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -79,19 +80,17 @@ def _single_vs_plain(engine, count: int, size: int) -> tuple[float, float]:  # t
     )
     meta.create_all(engine)
     payload = b"x" * size
-    chunk = count // ROUNDS
 
     def plain(_: int) -> int:
-        for _ in range(chunk):
-            with engine.begin() as conn:
-                conn.execute(t.insert().values(kind="voucher.issue", body=payload))
-        return chunk
+        with engine.begin() as conn:
+            conn.execute(t.insert().values(kind="voucher.issue", body=payload))
+        return 1
 
-    def appends(r: int) -> int:
-        _append_each(engine, chunk, r * chunk)
-        return chunk
+    def append(r: int) -> int:
+        _append_each(engine, 1, r)
+        return 1
 
-    single, base = _best_rounds([appends, plain])
+    single, base = _paired([append, plain], count)
     meta.drop_all(engine)
     return single, base
 
@@ -107,31 +106,40 @@ def _append_each(engine, count: int, offset: int) -> None:  # type: ignore[no-un
 def _batched_vs_plain(engine, target: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Grow the ledger to ``target`` in batches; return their rate and the plain rate.
 
-    The plain baseline inserts the rows one batch wrote (entries, postings, tree nodes; keys
-    shifted so each round writes new ones) with Core executemany into tables that have the
-    same columns and primary keys, and no other index, constraint or trigger.
+    The plain baseline writes the rows one batch wrote (entries, postings, tree nodes, as
+    the driver returned them; keys shifted so each round writes new ones) by one DB-API
+    executemany per table into tables with the same columns and primary keys and no other
+    index, constraint or trigger, and commits.
     """
     meta = MetaData()
+    tables = (ENTRIES, POSTINGS, TREE_NODES)
     plain = [
         Table(
             f"bench_plain_{t.name}",
             meta,
             *(Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False) for c in t.c),
         )
-        for t in (ENTRIES, POSTINGS, TREE_NODES)
+        for t in tables
     ]
     meta.create_all(engine)
     with Session(engine) as s:
         first = store.head(s)[0] + 1
     _grow(engine, first - 1 + BATCH)  # the batch whose rows the baseline writes
     last = first - 1 + BATCH
-    with Session(engine) as s:
-        rows = [
-            [r._asdict() for r in s.execute(select(t).where(t.c.seq.between(first, last)))]
-            for t in (ENTRIES, POSTINGS)
-        ]
-        nodes = s.execute(select(TREE_NODES)).all()  # those the batch completed
-        rows.append([n._asdict() for n in nodes if first <= (n.idx + 1) << n.level <= last])
+    with engine.connect() as conn:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        inserts, rows = [], []
+        for table, copy in zip(tables, plain, strict=True):
+            names = [c.name for c in table.c]
+            found = conn.execute(text(f"SELECT {', '.join(names)} FROM {table.name}")).all()
+            if table is TREE_NODES:  # the nodes the batch completed
+                found = [n for n in found if first <= (n.idx + 1) << n.level <= last]
+            else:
+                found = [r for r in found if first <= r.seq <= last]
+            marks = ", ".join([mark] * len(names))
+            inserts.append(f"INSERT INTO {copy.name} ({', '.join(names)}) VALUES ({marks})")
+            key = names.index("idx" if table is TREE_NODES else "seq")
+            rows.append((key, [tuple(r) for r in found]))
     have = last
 
     def batch(_: int) -> int:
@@ -142,17 +150,19 @@ def _batched_vs_plain(engine, target: int) -> tuple[float, float]:  # type: igno
         have += BATCH
         return BATCH
 
+    rounds = max(1, (target - have) // BATCH)
+    shifted = [  # per round, made before the clock runs
+        [[(*v[:key], v[key] + r * BATCH, *v[key + 1 :]) for v in values] for key, values in rows]
+        for r in range(rounds)
+    ]
+
     def plain_batch(r: int) -> int:
-        shift = {"seq": r * BATCH, "idx": r * BATCH}
         with engine.begin() as conn:
-            for table, values in zip(plain, rows, strict=True):
-                conn.execute(
-                    table.insert(),
-                    [{**d, **{k: d[k] + n for k, n in shift.items() if k in d}} for d in values],
-                )
+            for sql, values in zip(inserts, shifted[r], strict=True):
+                conn.exec_driver_sql(sql, values)
         return BATCH
 
-    batched, base = _best_rounds([batch, plain_batch], max(1, (target - have) // BATCH))
+    batched, base = _paired([batch, plain_batch], rounds)
     meta.drop_all(engine)
     return batched, base
 
