@@ -27,6 +27,7 @@ from ledger.bulk import (
     GC_PAUSE_MIN,
     bind_value,
     driver_sql,
+    execute,
     gc_paused,
     insert_rows,
     insert_table_rows,
@@ -283,7 +284,8 @@ def _append(
         else:
             batch.write(conn)
             if extra is not None:
-                row = conn.exec_driver_sql(driver_sql(conn, extra[0]), extra[1]).first()
+                rows = execute(conn, driver_sql(conn, extra[0]), extra[1])
+                row = rows.fetchall()[0] if rows.description else None
         session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
         session.info["ledger_size"] = batch.seq  # the tree size after this unit of work
         info = session.info  # how many this unit of work appended (bulk loads roll up reports)
@@ -376,7 +378,7 @@ class _Batch:
         if nodes:
             insert_rows(conn, "ledger_tree_nodes", ("level", "idx", "hash"), nodes)
         _update_balances(conn, balances)
-        conn.exec_driver_sql(driver_sql(conn, _UPDATE_HEAD_SQL), head)
+        execute(conn, driver_sql(conn, _UPDATE_HEAD_SQL), head)
 
 
 def get_entry(session: Session, seq: int) -> Appended | None:
@@ -420,9 +422,10 @@ def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None
     """Write ``(account id, balance, last seq)`` rows to the balance table."""
     if conn.dialect.name == "postgresql":
         ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
-        conn.exec_driver_sql(pipeline.UPDATE_BALANCES, (ids, amounts, lasts, ids))
+        execute(conn, pipeline.UPDATE_BALANCES, (ids, amounts, lasts, ids))
         return
-    conn.exec_driver_sql(driver_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
+    sql = driver_sql(conn, _UPDATE_BALANCE_SQL)
+    execute(conn, sql, [(b, s, a) for a, b, s in rows], many=True)
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -538,8 +541,8 @@ def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        return conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
-    return conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
+        return execute(conn, _HEAD_LOCK_SQLITE).fetchall()[0]
+    return execute(conn, _HEAD_FOR_UPDATE).fetchone()
 
 
 def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
