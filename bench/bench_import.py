@@ -5,26 +5,34 @@
 For each engine (SQLite, and PostgreSQL when it answers) on a fresh migrated database:
 parse + validate alone, the full import (households, children, vouchers, one ledger entry
 per child) with its commit, and a re-import of the same file (nothing changes). Baseline,
-measured in the same run on the same engine: a plain Core ``executemany`` insert of the same
-rows (ten columns) into a scratch table plus commit. Aim: full import <= 20 s on SQLite.
+measured in the same run on the same engine: the very rows the import and issuance wrote
+(households, children, vouchers, accounts, balances, entries, postings, tree nodes, outbox,
+audit, ...; read back afterwards) written into a second fresh database with the same fund,
+by plain Core ``executemany`` per table plus the few updates (fund balance, chain head), in
+one transaction. Aims: full import <= 20 s on SQLite, <= 25 s on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Engine, Table, and_, func, select
 from sqlalchemy.orm import Session
 
 from admin.funds import csvimport, importer
 from admin.funds import services as funds
 from bench.common import fresh_database, pg_available, row
+from kindpakket.models import metadata
 from ledger import store
 from ledger.models import LedgerEntry
 from wallet.models import Municipality
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]  # table -> primary key -> row
 
 HEADER = (
     "huishouden_ref;naam_ouder;adres;postcode;woonplaats;e_mail;telefoon;"
@@ -91,60 +99,80 @@ def _import(engine: Engine, fund_id: int, data: bytes) -> tuple[float, importer.
     return time.perf_counter() - started, summary
 
 
-def _baseline(engine: Engine, rows: list[csvimport.ImportRow]) -> float:
-    """Insert the same rows with a plain Core executemany and commit; return seconds."""
-    meta = MetaData()
-    table = Table(
-        "bench_plain_rows",
-        meta,
-        Column("id", Integer, primary_key=True),
-        Column("household_ref", String(64)),
-        Column("parent_name", String(160)),
-        Column("address", String(200)),
-        Column("postcode", String(16)),
-        Column("city", String(80)),
-        Column("email", String(200)),
-        Column("phone", String(40)),
-        Column("child_ref", String(64)),
-        Column("first_name", String(80)),
-        Column("birth_date", Date),
-    )
-    meta.create_all(engine)
-    values = [
-        {
-            "household_ref": r.household_ref,
-            "parent_name": r.parent_name,
-            "address": r.address,
-            "postcode": r.postcode,
-            "city": r.city,
-            "email": r.email,
-            "phone": r.phone,
-            "child_ref": r.child_ref,
-            "first_name": r.child_first_name,
-            "birth_date": r.birth_date,
-        }
-        for r in rows
-    ]
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(table.insert(), values)
-    seconds = time.perf_counter() - started
-    meta.drop_all(engine)
-    return seconds
+def _rows(engine: Engine) -> Rows:
+    """Return every row of every table, by table name and primary key."""
+    out: Rows = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            keys = [c.name for c in table.primary_key]
+            out[table.name] = {
+                tuple(r[k] for k in keys): r for r in conn.execute(select(table)).mappings()
+            }
+    return out
+
+
+def _written(before: Rows, after: Rows) -> list[tuple[Table, list[Any], list[Any]]]:
+    """Return per table (parents first) the rows added and the rows changed."""
+    out = []
+    for table in metadata.sorted_tables:
+        old, new = before[table.name], after[table.name]
+        added = [dict(r) for k, r in new.items() if k not in old]
+        changed = [dict(r) for k, r in new.items() if k in old and old[k] != r]
+        if added or changed:
+            out.append((table, added, changed))
+    return out
+
+
+def _baseline(kind: str, children: int, written: list[tuple[Table, list[Any], list[Any]]]) -> float:
+    """Write ``written`` plainly into a fresh database holding the same fund; return seconds.
+
+    Per table one DB-API ``executemany`` of rows already in the driver's form (the values
+    are converted before the clock starts), then the few changed rows, then the commit.
+    """
+    with fresh_database(kind, name=f"kp_bench_import_plain_{os.getpid()}") as engine:
+        _fund(engine, children)
+        with engine.connect() as conn:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            plain = []
+            for table, added, _ in written:
+                if not added:
+                    continue
+                columns = list(added[0])
+                types = [table.c[c].type.dialect_impl(conn.dialect) for c in columns]
+                convert = [t.bind_processor(conn.dialect) for t in types]
+                values = [
+                    tuple(
+                        v if f is None else f(v) for v, f in zip(r.values(), convert, strict=True)
+                    )
+                    for r in added
+                ]
+                names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
+                plain.append((f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values))
+            started = time.perf_counter()
+            with conn.begin():
+                for sql, values in plain:
+                    conn.exec_driver_sql(sql, values)
+                for table, _, changed in written:
+                    for values in changed:  # a handful: the fund's balance, the chain head
+                        key = and_(*(c == values[c.name] for c in table.primary_key))
+                        conn.execute(table.update().where(key).values(values))
+            return time.perf_counter() - started
 
 
 def run(kind: str, children: int, data: bytes) -> None:
     """Benchmark one engine."""
     print(f"\n{kind}: {children:,} children, {len(data) / 1e6:.1f} MB CSV")
-    with fresh_database(kind, name="kp_bench_import") as engine:
+    with fresh_database(kind, name=f"kp_bench_import_{os.getpid()}") as engine:
         fund_id = _fund(engine, children)
         started = time.perf_counter()
         parsed = csvimport.parse_csv(data, reference_date=START)
         parse_s = time.perf_counter() - started
         assert not parsed.errors, parsed.errors[:3]
-        baseline_s = _baseline(engine, parsed.rows)
+        before = _rows(engine)
         import_s, summary = _import(engine, fund_id, data)
         assert summary.imported and summary.children_new == children, summary.errors[:3]
+        written = _written(before, _rows(engine))
+        baseline_s = _baseline(kind, children, written)
         again_s, again = _import(engine, fund_id, data)
         assert again.children_new == 0 and again.issued_cents == 0
         with Session(engine) as s:
@@ -161,12 +189,16 @@ def run(kind: str, children: int, data: bytes) -> None:
             f"{summary.issued_cents / 100:,.0f} EUR",
         )
         row("re-import same file (no change, no 2nd budget)", f"{again_s:.2f} s")
-        row("baseline: plain executemany insert + commit", f"{baseline_s:.2f} s")
+        count = sum(len(a) + len(c) for _, a, c in written)
+        row(
+            "baseline: the same rows, plain executemany + commit",
+            f"{baseline_s:.2f} s",
+            f"{count:,} rows in {len(written)} tables",
+        )
         row("ratio import / baseline", f"{import_s / baseline_s:.1f}x")
         row("ledger verify afterwards", f"{verify_s:.2f} s", f"{entries:,} entries OK")
-        if kind == "sqlite":
-            verdict = "meets" if import_s <= 20 else "MISSES"
-            row("aim <= 20 s on SQLite", verdict)
+        aim = 20 if kind == "sqlite" else 25
+        row(f"aim <= {aim} s", "meets" if import_s <= aim else "MISSES")
 
 
 def main() -> None:

@@ -164,18 +164,42 @@ def _encode_plain(
     meta: Any,
     key: Any,
 ) -> bytes | None:
-    """Return the bytes ``_encode_generic`` gives, written directly (None: use the generic).
+    """Return the bytes ``_encode_generic`` gives, written directly (None: use the generic)."""
+    template = entry_template(kind, ts, postings, meta, key)
+    return None if template is None else fill_template(template, seq, prev)
+
+
+class Template(NamedTuple):
+    """An entry's canonical bytes but for its chain fields: ``head + prev + seq + tail``.
+
+    Everything an entry holds apart from ``prev`` and ``seq`` is known before the chain
+    lock is taken, so the store writes it there and fills in the two under the lock.
+    """
+
+    head: str  # '{"idem":...,"kind":...,"meta":...,"postings":[...],"prev":"'
+    tail: str  # ',"ts":"...","v":1}'
+
+
+def entry_template(kind: Any, ts: Any, postings: Any, meta: Any, key: Any) -> Template | None:
+    """Return the direct form of an entry without ``prev`` and ``seq`` (None: use the generic).
 
     The keys of the top-level object are written in sorted order; only plain values (exact
     ``int`` and ``str`` types, strings without characters JSON escapes) take this path.
+
+    Args:
+        kind: entry kind.
+        ts: timestamp text.
+        postings: ``(account, cents)`` pairs.
+        meta: metadata (already checked to be JSON-safe).
+        key: idempotency key or None.
+
+    Returns:
+        The template, or None when a value needs the reference encoder.
     """
     if not (
-        type(seq) is int
-        and type(prev) is str
-        and type(kind) is str
+        type(kind) is str
         and type(ts) is str
         and type(meta) is dict
-        and _PLAIN_TEXT(prev)
         and _PLAIN_TEXT(kind)
         and _PLAIN_TEXT(ts)
     ):
@@ -191,11 +215,28 @@ def _encode_plain(
         idem = _string(key)
     else:
         return None
-    return (
+    return Template(
         f'{{"idem":{idem},"kind":"{kind}","meta":{_dumps_fast(meta)},'
-        f'"postings":[{",".join(legs)}],"prev":"{prev}","seq":{seq},"ts":"{ts}",'
-        f'"v":{FORMAT_VERSION}}}'
-    ).encode()
+        f'"postings":[{",".join(legs)}],"prev":"',
+        f',"ts":"{ts}","v":{FORMAT_VERSION}}}',
+    )
+
+
+def fill_template(template: Template, seq: Any, prev: Any) -> bytes | None:
+    """Return the canonical bytes of ``template`` at ``seq`` after ``prev`` (None: generic).
+
+    Args:
+        template: from :func:`entry_template`.
+        seq: the entry's sequence number (an exact ``int``).
+        prev: the hash of the entry before (text JSON writes unescaped).
+
+    Returns:
+        The bytes ``encode`` writes for the entry, or None when ``seq`` or ``prev`` needs
+        the reference encoder.
+    """
+    if type(seq) is not int or type(prev) is not str or not _PLAIN_TEXT(prev):
+        return None
+    return f'{template.head}{prev}","seq":{seq}{template.tail}'.encode()
 
 
 def _encode_generic(body: EntryBody) -> bytes:

@@ -40,8 +40,11 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
 
-    # Gap-free, 1-based; also the Merkle leaf index + 1.
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Gap-free, 1-based; also the Merkle leaf index + 1. SQLite: INTEGER, so seq is the rowid
+    # and the table needs no second index on it (SQLite integers are 64-bit).
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     kind: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -58,6 +61,8 @@ class LedgerPosting(Base):
     __table_args__ = (
         Index("ix_ledger_postings_account_seq", "account_id", "seq"),
         CheckConstraint("amount <> 0", name="nonzero"),
+        # SQLite: the rows live in the primary key's b-tree, one tree less to write per leg.
+        {"sqlite_with_rowid": False},
     )
 
     seq: Mapped[int] = mapped_column(
@@ -97,6 +102,7 @@ class LedgerTreeNode(Base):
     """A perfect Merkle subtree root at ``level`` >= 1 over leaves [idx*2^level, ...)."""
 
     __tablename__ = "ledger_tree_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: stored in the key's b-tree
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -24,8 +24,11 @@ from sqlalchemy.orm import Session
 from ledger import merkle, pipeline
 from ledger.bulk import (
     COPY_MIN_ROWS,
+    GC_PAUSE_MIN,
     bind_value,
     driver_sql,
+    execute,
+    gc_paused,
     insert_rows,
     insert_table_rows,
     select_in,
@@ -35,10 +38,13 @@ from ledger.encoding import (
     KIND_RE,
     MAX_SAFE_INT,
     Posting,
+    Template,
     check_value,
     content_key,
     decode,
     encode_fields,
+    entry_template,
+    fill_template,
     format_timestamp,
 )
 from ledger.errors import (
@@ -68,11 +74,6 @@ _ENTRIES_BY_KEY = (
 _ENTRY_COLUMNS = ("seq", "kind", "created_at", "prev_hash", "hash", "body", "idempotency_key")
 _POSTING_COLUMNS = ("seq", "pos", "account_id", "amount")
 _UPDATE_BALANCE_SQL = "UPDATE ledger_balances SET balance = ?, last_seq = ? WHERE account_id = ?"
-_UPDATE_BALANCES_PG = (
-    "UPDATE ledger_balances AS b SET balance = v.bal, last_seq = v.last"
-    " FROM unnest(%s::integer[], %s::bigint[], %s::bigint[]) AS v(aid, bal, last)"
-    " WHERE b.account_id = v.aid"
-)
 _UPDATE_HEAD_SQL = "UPDATE ledger_head SET seq = ?, hash = ?, frontier = ? WHERE id = 1"
 
 
@@ -147,10 +148,14 @@ def open_accounts(session: Session, names: Iterable[str], *, non_negative: bool 
         non_negative: flag for the new accounts.
     """
     wanted = sorted(set(names))
+    with gc_paused(len(wanted) >= GC_PAUSE_MIN):
+        _open_accounts(session.connection(), wanted, non_negative)
+
+
+def _open_accounts(conn: Connection, wanted: list[str], non_negative: bool) -> None:
     for name in wanted:
         if not ACCOUNT_RE.match(name):
             raise InvalidEntry(f"bad account name {name!r}")
-    conn = session.connection()
     existing = {
         str(r[0])
         for r in select_in(conn, "SELECT name FROM ledger_accounts WHERE name {in}", wanted)
@@ -239,26 +244,26 @@ def append_many(
     """
     if not specs:
         return []
-    return _append(session, specs, at, None)[0]
+    with gc_paused(len(specs) >= GC_PAUSE_MIN):
+        return _append(session, specs, at, None)[0]
 
 
 def _append(
     session: Session, specs: Sequence[NewEntry], at: datetime | None, along: Along | None
 ) -> tuple[list[Appended], Any]:
-    prepared = [_validate(s) for s in specs]
+    timestamp = format_timestamp(at or datetime.now(UTC))
+    # Validated and encoded (all but seq and prev) before the chain lock is taken.
+    prepared = [_validate(s, timestamp) for s in specs]
     conn = session.connection()
     names = sorted({p.account for s in prepared for p in s[1]})
-    timestamp = format_timestamp(at or datetime.now(UTC))
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     piped = conn.dialect.name == "postgresql" and len(prepared) < COPY_MIN_ROWS
-    if piped:  # account ids first, outside the lock; then two round trips under it
-        ids = pipeline.account_ids(conn, names)
-        _check_opened(names, ids)
+    if piped:  # two round trips under the lock, the first also reads accounts and keys
         keys = [p[3] for p in prepared if p[3] is not None]
         started = time.perf_counter()
-        head, amounts, found = pipeline.lock(conn, [i for i, _ in ids.values()], keys)
+        head, accounts, found = pipeline.lock(conn, names, keys)
         _locked(session, started)
-        accounts = {n: (i, amounts[i], nonneg) for n, (i, nonneg) in ids.items()}
+        _check_opened(names, accounts)
         replays = _replays(prepared, found)
     else:
         started = time.perf_counter()
@@ -279,7 +284,8 @@ def _append(
         else:
             batch.write(conn)
             if extra is not None:
-                row = conn.exec_driver_sql(driver_sql(conn, extra[0]), extra[1]).first()
+                rows = execute(conn, driver_sql(conn, extra[0]), extra[1])
+                row = rows.fetchall()[0] if rows.description else None
         session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
         session.info["ledger_size"] = batch.seq  # the tree size after this unit of work
         info = session.info  # how many this unit of work appended (bulk loads roll up reports)
@@ -325,19 +331,22 @@ class _Batch:
         entry_rows, posting_rows, node_rows = self.entry_rows, self.posting_rows, self.node_rows
         seq, prev, frontier = self.seq, self.prev, self.frontier
         frontier_append, leaf_hash = merkle.frontier_append, merkle.leaf_hash
-        for (kind, postings, meta, key), replay in zip(prepared, replays, strict=True):
+        for (kind, postings, meta, key, template), replay in zip(prepared, replays, strict=True):
             if replay is not None:
                 results.append(replay)
                 continue
             if callable(meta):
                 meta = _checked_meta(meta(seq + 1))
+                template = entry_template(kind, timestamp, postings, meta, key)
             for account, amount in postings:
                 new = balances[account] + amount
                 if new < 0 and accounts[account][2]:
                     raise InsufficientBalance(account, balances[account], amount)
                 balances[account] = new
             seq += 1
-            body = encode_fields(seq, prev, kind, timestamp, postings, meta, key)
+            body = None if template is None else fill_template(template, seq, prev)
+            if body is None:
+                body = encode_fields(seq, prev, kind, timestamp, postings, meta, key)
             raw = sha256(body).digest()
             digest = raw.hex()
             entry_rows.append((seq, kind, created, prev, digest, body, key))
@@ -369,7 +378,7 @@ class _Batch:
         if nodes:
             insert_rows(conn, "ledger_tree_nodes", ("level", "idx", "hash"), nodes)
         _update_balances(conn, balances)
-        conn.exec_driver_sql(driver_sql(conn, _UPDATE_HEAD_SQL), head)
+        execute(conn, driver_sql(conn, _UPDATE_HEAD_SQL), head)
 
 
 def get_entry(session: Session, seq: int) -> Appended | None:
@@ -413,15 +422,18 @@ def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None
     """Write ``(account id, balance, last seq)`` rows to the balance table."""
     if conn.dialect.name == "postgresql":
         ids, amounts, lasts = (list(c) for c in zip(*rows, strict=True))
-        conn.exec_driver_sql(_UPDATE_BALANCES_PG, (ids, amounts, lasts))
+        execute(conn, pipeline.UPDATE_BALANCES, (ids, amounts, lasts, ids))
         return
-    conn.exec_driver_sql(driver_sql(conn, _UPDATE_BALANCE_SQL), [(b, s, a) for a, b, s in rows])
+    sql = driver_sql(conn, _UPDATE_BALANCE_SQL)
+    execute(conn, sql, [(b, s, a) for a, b, s in rows], many=True)
 
 
 # --- internals -----------------------------------------------------------------------------
 
 
-_Prepared = tuple[str, tuple[Posting, ...], Any, str | None]  # meta: a dict or a function
+# kind, postings, meta (a dict or a function of seq), key, and the entry's bytes but for seq
+# and prev (None: a function's meta, or values only the reference encoder writes).
+_Prepared = tuple[str, tuple[Posting, ...], Any, str | None, Template | None]
 _KINDS_OK: set[str] = set()  # kinds that passed KIND_RE, so repeats skip the regex
 
 
@@ -430,7 +442,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[i : i + size]
 
 
-def _validate(spec: NewEntry) -> _Prepared:
+def _validate(spec: NewEntry, timestamp: str) -> _Prepared:
     kind = spec.kind
     if kind not in _KINDS_OK:
         if not KIND_RE.match(kind):
@@ -455,7 +467,9 @@ def _validate(spec: NewEntry) -> _Prepared:
     key = spec.idempotency_key
     if key is not None and not (1 <= len(key) <= 160):
         raise InvalidEntry("idempotency key must be 1 to 160 characters")
-    return kind, tuple(postings), meta, key
+    legs = tuple(postings)
+    template = None if callable(meta) else entry_template(kind, timestamp, legs, meta, key)
+    return kind, legs, meta, key, template
 
 
 def _checked_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -527,8 +541,8 @@ def _lock_head(conn: Connection) -> Any:
     """Take the chain-head lock and return the head row ``(seq, hash, frontier)``."""
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
-        return conn.exec_driver_sql(_HEAD_LOCK_SQLITE).one()
-    return conn.exec_driver_sql(_HEAD_FOR_UPDATE).one()
+        return execute(conn, _HEAD_LOCK_SQLITE).fetchall()[0]
+    return execute(conn, _HEAD_FOR_UPDATE).fetchone()
 
 
 def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
@@ -551,7 +565,7 @@ def _replays(prepared: list[_Prepared], rows: Sequence[Any]) -> list[Appended | 
     if not found:
         return [None] * len(prepared)
     out: list[Appended | None] = []
-    for kind, postings, meta, key in prepared:
+    for kind, postings, meta, key, _ in prepared:
         if key is None or key not in found:
             out.append(None)
             continue
@@ -587,6 +601,7 @@ __all__ = [
     "append_with",
     "balance",
     "balances",
+    "gc_paused",
     "get_entry",
     "head",
     "insert_rows",

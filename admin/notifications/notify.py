@@ -47,12 +47,13 @@ def budgets_issued(session: Session, fund: Fund, grants: Sequence[tuple[int, int
     """Tell each household with an address the total its children were given."""
     per_child = dict(grants)
     households: dict[int, int] = defaultdict(int)
-    for start in range(0, len(grants), 500):
-        chunk = [c for c, _ in grants[start : start + 500]]
-        for child_id, household_id in session.execute(
-            select(Child.id, Child.household_id).where(Child.id.in_(chunk))
-        ):
-            households[int(household_id)] += per_child[int(child_id)]
+    query = select(Child.id, Child.household_id).where(Child.fund_id == fund.id)
+    if len(per_child) <= 500:  # a few: by id; an import's thousands: the fund's children at
+        query = query.where(Child.id.in_(list(per_child)))  # once (IN lists of 500: 20x slower)
+    for child_id, household_id in session.execute(query):
+        cents = per_child.get(int(child_id))
+        if cents is not None:
+            households[int(household_id)] += cents
     if not households:
         return 0
     found = contact.recipients(session, households)

@@ -12,6 +12,7 @@ from admin.funds import csvimport, import_text, importer, issuance
 from admin.funds import services as funds
 from admin.models import ImportRun
 from kindpakket.audit import AuditEvent
+from kindpakket.outbox import OutboxMessage
 from ledger import store
 from ledger.models import LedgerEntry
 from tests.admin.conftest import FIRST_ROWS, HEADER, START, World, csv_bytes, row
@@ -333,3 +334,29 @@ def test_topup_adds_to_an_existing_voucher(engine: Engine, world: World) -> None
         s.commit()
         assert entry.kind == "voucher.topup"
     assert _voucher_balances(engine, world)["K-2"] == 35_000
+
+
+@pytest.mark.parametrize("others", [0, 600])  # few grants: looked up by id; many: per fund
+def test_each_household_with_an_address_is_told_what_its_children_were_given(
+    engine: Engine, world: World, others: int
+) -> None:
+    lines = [
+        row("H-1", "K-1", "Anouk", "2016-03-14", email="een@voorbeeld.example"),
+        row("H-1", "K-2", "Daan", "2018-02-01", email="een@voorbeeld.example"),
+        row("H-2", "K-3", "Sem", "2015-05-12", parent="P. Jansen", email="twee@voorbeeld.example"),
+    ]
+    lines += [row(f"H-{9 + i}", f"K-{9 + i}", "Noor", "2017-01-01") for i in range(others)]
+    with Session(engine) as s:
+        fund = s.get(Fund, world.fund_id)
+        assert fund is not None
+        funds.deposit(s, fund, 30_000 * others + 1, actor="test")
+        s.commit()
+    assert _import(engine, world, csv_bytes(lines)).imported
+    with Session(engine) as s:
+        told = {
+            (m.address, m.params["amount_cents"])  # type: ignore[index]
+            for m in s.execute(
+                select(OutboxMessage).where(OutboxMessage.event == "family.budget_issued")
+            ).scalars()
+        }
+    assert told == {("een@voorbeeld.example", 60_000), ("twee@voorbeeld.example", 30_000)}
