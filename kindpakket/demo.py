@@ -155,10 +155,13 @@ class DemoInfo:
 def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     """Create the demo world in ``app``'s (empty, migrated) database."""
     from admin.funds import services as funds
+    from kindpakket.audit import record_event
     from kindpakket.db import db
     from kindpakket.keys import Keyring
+    from kindpakket.ledger_api import checkpoint_signer
     from kindpakket.seeding import rows, world
     from kindpakket.seeding.rows import ChildSpec, HouseholdSpec, ShopSpec
+    from ledger import proofs
     from merchant import hours, refunds
     from wallet import services as wallet_services
 
@@ -237,6 +240,9 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
                     amount_cents=1_999,
                     reason="Verkeerde maat / wrong size",
                 )
+        # A signed checkpoint, so receipts verify and the public spending page has figures.
+        made = proofs.make_checkpoint(s, checkpoint_signer(), app.config["LEDGER_ORIGIN"])
+        record_event(s, "ledger.checkpoint_signed", actor="demo", after={"size": made.size})
         paid = households[3]
         info.paid_family = (
             paid.parent_name,

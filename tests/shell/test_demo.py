@@ -52,6 +52,10 @@ def test_demo_seeds_a_verifiable_world_and_prints_working_logins(
     assert login.status_code == 302
     where = app.test_client().get("/open/voorbeeld/shops").get_data(as_text=True)
     assert "13:30–17:30" in where and "Openingstijden niet opgegeven" not in where
+    # The demo signs a checkpoint, so the public spending page has figures to show.
+    spending = app.test_client().get("/open/voorbeeld/spending", follow_redirects=True)
+    spending = spending.get_data(as_text=True)
+    assert "€ 166,99" in spending and "nog geen ondertekend controlepunt" not in spending
     admin = app.test_client()
     assert (
         admin.post(
