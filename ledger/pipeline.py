@@ -117,8 +117,14 @@ def write(
     balances: list[tuple[int, int, int]],
     head: tuple[Any, ...],
     along: tuple[str, tuple[Any, ...]] | None,
+    commit: bool = False,
 ) -> Any:
-    """Write one small batch and the caller's row in one round trip; return that row's result."""
+    """Write one small batch and the caller's row in one round trip; return that row's result.
+
+    With ``commit`` the transaction's COMMIT goes in the same round trip: the chain lock is
+    released by the server, without waiting for this thread to run again. The driver then
+    sees an idle connection, so the unit of work's own commit sends nothing.
+    """
     raw: Any = conn.connection.driver_connection
     statement = _write_sql(len(entries), len(postings), len(nodes), len(balances))
     values = [v for rows in (entries, postings, nodes, balances) for row in rows for v in row]
@@ -129,6 +135,9 @@ def write(
             if along is not None:
                 statement = along[0]
                 extra = raw.execute(along[0].replace("?", "%s"), along[1])
+            if commit:
+                statement = "COMMIT"
+                raw.execute("COMMIT")
     except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
         # Translated like SQLAlchemy does, so UNIQUE violations stay IntegrityError.
         raise DBAPIError.instance(statement, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]

@@ -207,7 +207,9 @@ def append(
     return append_many(session, [NewEntry(kind, postings, meta or {}, idempotency_key)], at=at)[0]
 
 
-def append_with(session: Session, spec: NewEntry, along: Along) -> tuple[Appended, Any]:
+def append_with(
+    session: Session, spec: NewEntry, along: Along, *, commit: bool = False
+) -> tuple[Appended, Any]:
     """Append one entry and write the caller's row that refers to it, in the same round trip.
 
     The row (e.g. a redemption carrying the entry's seq and hash) is written last, so the
@@ -217,11 +219,14 @@ def append_with(session: Session, spec: NewEntry, along: Along) -> tuple[Appende
         session: the current transaction.
         spec: the entry.
         along: ``(sql, values(appended entries))``; its first result row is returned.
+        commit: this is the unit of work's last write: on PostgreSQL its COMMIT is sent in
+            the same round trip (the chain lock is held to the commit). Elsewhere the caller
+            commits as usual.
 
     Returns:
         The appended entry and the statement's first row (None without RETURNING).
     """
-    done, row = _append(session, [spec], None, along)
+    done, row = _append(session, [spec], None, along, commit)
     return done[0], row
 
 
@@ -249,7 +254,11 @@ def append_many(
 
 
 def _append(
-    session: Session, specs: Sequence[NewEntry], at: datetime | None, along: Along | None
+    session: Session,
+    specs: Sequence[NewEntry],
+    at: datetime | None,
+    along: Along | None,
+    commit: bool = False,
 ) -> tuple[list[Appended], Any]:
     timestamp = format_timestamp(at or datetime.now(UTC))
     # Validated and encoded (all but seq and prev) before the chain lock is taken.
@@ -280,7 +289,7 @@ def _append(
     if batch.entry_rows:
         extra = None if along is None else (along[0], along[1](results))
         if piped:
-            row = pipeline.write(conn, *batch.rows(), extra)
+            row = pipeline.write(conn, *batch.rows(), extra, commit)
         else:
             batch.write(conn)
             if extra is not None:

@@ -120,6 +120,7 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
             keyring=app_keyring(),
             skew=int(current_app.config["TOKEN_CLOCK_SKEW_SECONDS"]),
             pin=data.get("pin"),
+            commit=True,  # the payment is this unit of work's last write
         )
     if err := refused.error:
         db.start_over()  # undo the attempt, but keep the refusal recorded below

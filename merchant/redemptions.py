@@ -77,11 +77,14 @@ def redeem(
     now: datetime | None = None,
     skew: int = 5,
     pin: str | None = None,
+    commit: bool = False,
 ) -> Payment:
     """Pay ``amount_cents`` from the voucher behind a token (or typed code) to the shop.
 
     Raises ``Refused`` with a fixed code; the caller records it with
-    :func:`merchant.refusals.record_refusal`.
+    :func:`merchant.refusals.record_refusal`. With ``commit`` the payment ends the unit of
+    work: on PostgreSQL the COMMIT goes with the ledger append's last round trip (the
+    caller's later commit then sends nothing).
     """
     now = now or datetime.now(UTC)
     state: dict[str, int] = {}
@@ -98,6 +101,7 @@ def redeem(
             now,
             skew,
             pin,
+            commit,
         )
     except Refused:
         raise
@@ -120,6 +124,7 @@ def _redeem(
     now: datetime,
     skew: int,
     pin: str | None = None,
+    commit: bool = False,
 ) -> Payment:
     _check_cashier(cashier)
     key = _check_key(key)
@@ -142,7 +147,7 @@ def _redeem(
     _check_fund(scene, now)
     _check_shop(scene)
     _check_amount(amount)
-    return _book(session, scene, cashier, nonce, key, amount, now)
+    return _book(session, scene, cashier, nonce, key, amount, now, commit)
 
 
 class Scene(NamedTuple):
@@ -378,6 +383,7 @@ def _book(
     key: str,
     amount: int,
     now: datetime,
+    commit: bool = False,
 ) -> Payment:
     """Append the ledger entry and store the redemption, both under the chain lock, last.
 
@@ -422,12 +428,17 @@ def _book(
 
     entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta)
     receipt_to = notify.receipt_to(session, scene.household_id, scene.choices)  # before the lock
+    # Nothing is written after the entry unless a receipt is queued: then the append may
+    # commit in its own last round trip (PostgreSQL), releasing the chain lock at once.
+    last = receipt_to is None and commit
+    if last:
+        session.flush()  # the unit of work's pending changes go before the COMMIT
     try:
         try:
-            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))
+            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row), commit=last)
         except UnknownAccount:  # approval opens the payable account; older shops may lack it
             store.open_account(session, payable)
-            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row))
+            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row), commit=last)
     except InsufficientBalance as exc:
         raise _insufficient(scene, exc.balance) from None
     except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
