@@ -21,6 +21,7 @@ GENESIS_HASH = "0" * 64
 MAX_SAFE_INT = 2**53 - 1
 ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)+\Z")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{1,62}\Z")
+RECEIPT_PREFIX_RE = re.compile(r"^[A-Z]{1,8}\Z")
 
 _PLAIN = (str, bool, type(None))
 _ENCODER = json.JSONEncoder(
@@ -65,6 +66,11 @@ def format_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def receipt_text(prefix: str, seq: int) -> str:
+    """Return the receipt number of entry ``seq`` ("B-000123": at least six digits)."""
+    return f"{prefix}-{seq:06d}"
 
 
 def _flat_and_plain(value: dict[Any, Any]) -> bool:

@@ -17,6 +17,12 @@ element in Python.
 
 In between, Python fills seq and prev into the entry bytes (encoded before the lock) and
 hashes them. Bulk appends (COPY) keep :meth:`ledger.store._Batch.write`.
+
+One entry without an idempotency key goes in a single round trip instead
+(:func:`append_one`): the server function ``kp_ledger_append`` (migration 0020) takes the
+lock, fills in seq and prev, hashes and writes; the caller's row and the COMMIT follow in
+the same pipeline, so no Python thread runs while the chain lock is held.
+
 Driver errors come back as SQLAlchemy's, so callers catch ``IntegrityError`` as before.
 """
 
@@ -107,6 +113,73 @@ def lock(
         {str(r[0]): (int(r[1]), int(r[2]), bool(r[3])) for r in accounts.fetchall()},
         found.fetchall() if found is not None else [],
     )
+
+
+_APPEND_ONE = (
+    "SELECT entry_seq, entry_hash, new_balances FROM kp_ledger_append(%s, %s::timestamptz,"
+    " %s::bytea, %s::text, %s::bytea, %s::bytea, %s::text[], %s::bigint[])"
+)
+_REFUSALS = frozenset({"KP001", "KP002", "KP003"})
+
+
+class Refusal(Exception):
+    """``kp_ledger_append`` refused: ``code`` KP001 unknown account, KP002 insufficient balance
+    (``detail``: "balance amount"), KP003 a broken frontier; ``account`` is its message."""
+
+    def __init__(self, code: str, account: str, detail: str) -> None:
+        super().__init__(code, account)
+        self.code, self.account, self.detail = code, account, detail
+
+
+def append_one(
+    conn: Connection,
+    entry: tuple[str, Any, bytes, str | None, bytes, bytes],
+    accounts: list[str],
+    amounts: list[int],
+    along: tuple[str, tuple[Any, ...]],
+    commit: bool = False,
+) -> tuple[int, str, list[int], Any]:
+    """Append one key-less entry, write the caller's row (and COMMIT) in one round trip.
+
+    Args:
+        conn: the transaction's connection (psycopg).
+        entry: ``(kind, created_at, head, receipt prefix or None, middle, tail)``: the
+            canonical bytes are ``head + receipt + middle + prev + '","seq":' + seq + tail``.
+        accounts: the posting accounts, in order (distinct).
+        amounts: their amounts.
+        along: the caller's row, ``(sql with ? markers, values)``, RETURNING its id.
+        commit: send the transaction's COMMIT in the same round trip.
+
+    Returns:
+        ``(seq, hash, balances after, the row's first result row)``.
+
+    Raises:
+        Refusal: the function refused; nothing is written and the transaction goes on.
+    """
+    raw: Any = conn.connection.driver_connection
+    statement = _APPEND_ONE
+    try:
+        with raw.pipeline():
+            raw.execute("SAVEPOINT kp_append")  # a refusal leaves the transaction usable
+            done = raw.execute(_APPEND_ONE, [*entry, accounts, amounts])
+            # What follows the function is skipped when it refuses, its Parse included: so
+            # psycopg must not count it as prepared (prepare=False), or a later run would
+            # name a statement the server never prepared.
+            raw.execute("RELEASE SAVEPOINT kp_append", prepare=False)
+            statement = along[0]
+            extra = raw.execute(along[0].replace("?", "%s"), along[1], prepare=False)
+            if commit:
+                statement = "COMMIT"
+                raw.execute("COMMIT", prepare=False)
+    except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+        state = getattr(exc, "sqlstate", None)
+        if state in _REFUSALS:  # nothing was written: back to before the append
+            raw.execute("ROLLBACK TO SAVEPOINT kp_append")
+            diag = exc.diag
+            raise Refusal(state, diag.message_primary or "", diag.message_detail or "") from None
+        raise DBAPIError.instance(statement, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+    seq, digest, after = done.fetchone()
+    return int(seq), str(digest), [int(b) for b in after], extra.fetchone()
 
 
 def write(

@@ -11,10 +11,12 @@ deferred transaction holds the lock before it reads). ``UNIQUE(seq)`` is the bac
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
@@ -37,6 +39,7 @@ from ledger.encoding import (
     ACCOUNT_RE,
     KIND_RE,
     MAX_SAFE_INT,
+    RECEIPT_PREFIX_RE,
     Posting,
     Template,
     check_value,
@@ -46,6 +49,7 @@ from ledger.encoding import (
     entry_template,
     fill_template,
     format_timestamp,
+    receipt_text,
 )
 from ledger.errors import (
     IdempotencyConflict,
@@ -83,10 +87,11 @@ class NewEntry:
 
     kind: str
     postings: Sequence[tuple[str, int]]
-    # JSON-safe metadata, or a function of the entry's seq that returns it (a receipt
-    # numbered after its entry), called under the chain lock.
-    meta: dict[str, Any] | Callable[[int], dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # JSON-safe metadata
     idempotency_key: str | None = None
+    # A receipt numbered after the entry: with prefix "B", entry 123 gets
+    # meta["receipt"] = "B-000123" (:func:`ledger.encoding.receipt_text`), made under the lock.
+    receipt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +110,17 @@ class Appended:
     balances: dict[str, int] | None = field(default=None, compare=False)
 
 
-# A statement written in the same round trip as the entries, after them: driver SQL with
-# "?" markers (fixed text) and a function of the appended entries that returns its values.
-Along = tuple[str, Callable[[list["Appended"]], tuple[Any, ...]]]
+class EntryField(str):
+    """A column value an ``Along`` row takes from the entry just appended."""
+
+
+SEQ = EntryField("seq")  # the entry's seq
+HASH = EntryField("hash")  # its hash
+RECEIPT = EntryField("receipt")  # its receipt number (the spec's ``receipt`` prefix and seq)
+
+# A row written in the same round trip as the entry, after it: ``(table, column -> value)``,
+# where a value may be SEQ, HASH or RECEIPT. Inserted with ``RETURNING id``.
+Along = tuple[str, dict[str, Any]]
 
 
 def open_account(session: Session, name: str, *, non_negative: bool = False) -> int:
@@ -208,26 +221,38 @@ def append(
 
 
 def append_with(
-    session: Session, spec: NewEntry, along: Along, *, commit: bool = False
+    session: Session,
+    spec: NewEntry,
+    along: Along,
+    *,
+    commit: bool = False,
+    at: datetime | None = None,
 ) -> tuple[Appended, Any]:
     """Append one entry and write the caller's row that refers to it, in the same round trip.
 
     The row (e.g. a redemption carrying the entry's seq and hash) is written last, so the
-    chain lock is held for as few round trips as possible.
+    chain lock is held for as few round trips as possible. On PostgreSQL an entry without
+    an idempotency key is appended by one server-side statement (``kp_ledger_append``,
+    migration 0020): entry, row and (with ``commit``) the COMMIT go in one round trip, and
+    the chain lock is held only while the server runs them.
 
     Args:
         session: the current transaction.
         spec: the entry.
-        along: ``(sql, values(appended entries))``; its first result row is returned.
+        along: ``(table, column -> value)``; values SEQ, HASH and RECEIPT are the entry's.
         commit: this is the unit of work's last write: on PostgreSQL its COMMIT is sent in
             the same round trip (the chain lock is held to the commit). Elsewhere the caller
             commits as usual.
+        at: timestamp (default now, UTC).
 
     Returns:
-        The appended entry and the statement's first row (None without RETURNING).
+        The appended entry and the id of the row written.
+
+    Raises:
+        InvalidEntry, UnknownAccount, InsufficientBalance, IdempotencyConflict.
     """
-    done, row = _append(session, [spec], None, along, commit)
-    return done[0], row
+    done, row = _append(session, [spec], at, along, commit)
+    return done[0], None if row is None else row[0]
 
 
 def append_many(
@@ -267,6 +292,10 @@ def _append(
     names = sorted({p.account for s in prepared for p in s[1]})
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     piped = conn.dialect.name == "postgresql" and len(prepared) < COPY_MIN_ROWS
+    if piped and along is not None and len(prepared) == 1:
+        one = _on_server(session, conn, prepared[0], timestamp, created, along, commit)
+        if one is not None:
+            return one
     if piped:  # two round trips under the lock, the first also reads accounts and keys
         keys = [p[3] for p in prepared if p[3] is not None]
         started = time.perf_counter()
@@ -287,21 +316,120 @@ def _append(
     )
     row = None
     if batch.entry_rows:
-        extra = None if along is None else (along[0], along[1](results))
+        extra = None if along is None else _along(conn, along, prepared[-1][5])
         if piped:
             row = pipeline.write(conn, *batch.rows(), extra, commit)
         else:
             batch.write(conn)
             if extra is not None:
-                rows = execute(conn, driver_sql(conn, extra[0]), extra[1])
-                row = rows.fetchall()[0] if rows.description else None
-        session.info["ledger_appended"] = True  # lets the unit of work checkpoint when due
-        session.info["ledger_size"] = batch.seq  # the tree size after this unit of work
-        info = session.info  # how many this unit of work appended (bulk loads roll up reports)
-        info["ledger_appended_entries"] = info.get("ledger_appended_entries", 0) + len(
-            batch.entry_rows
-        )
+                row = execute(conn, driver_sql(conn, extra[0]), extra[1]).fetchall()[0]
+        _appended(session, batch.seq, len(batch.entry_rows))
     return results, row
+
+
+def _appended(session: Session, size: int, count: int) -> None:
+    """Note in the unit of work that it appended ``count`` entries, up to tree ``size``."""
+    info = session.info
+    info["ledger_appended"] = True  # lets the unit of work checkpoint when due
+    info["ledger_size"] = size  # the tree size after this unit of work
+    # How many this unit of work appended (bulk loads roll up reports).
+    info["ledger_appended_entries"] = info.get("ledger_appended_entries", 0) + count
+
+
+def _on_server(
+    session: Session,
+    conn: Connection,
+    prepared: _Prepared,
+    timestamp: str,
+    created: datetime,
+    along: Along,
+    commit: bool,
+) -> tuple[list[Appended], Any] | None:
+    """Append one key-less entry with ``kp_ledger_append`` (PostgreSQL); None: not this one.
+
+    The entry's bytes are encoded here but for seq, prev and the receipt number, which the
+    server fills in under the chain lock; the receipt's place in the bytes is found by
+    encoding the metadata with a random marker in its stead.
+    """
+    kind, postings, meta, key, template, receipt = prepared
+    accounts = [p.account for p in postings]
+    if key is not None or len(set(accounts)) != len(accounts):
+        return None
+    middle = ""
+    if receipt is not None:
+        marker = secrets.token_hex(16)
+        template = entry_template(kind, timestamp, postings, {**meta, "receipt": marker}, key)
+        if template is None:
+            return None
+        head, _, middle = template.head.partition(marker)
+    elif template is None:
+        return None
+    else:
+        head = template.head
+    started = time.perf_counter()
+    try:
+        seq, digest, after, row = pipeline.append_one(
+            conn,
+            (kind, created, head.encode(), receipt, middle.encode(), template.tail.encode()),
+            accounts,
+            [p.amount for p in postings],
+            _along(conn, along, receipt),
+            commit,
+        )
+    except pipeline.Refusal as refused:
+        raise _refusal(refused) from None
+    _locked(session, started)  # held from the round trip's start: an upper bound
+    if receipt is not None:
+        meta = {**meta, "receipt": receipt_text(receipt, seq)}
+    balances = dict(zip(accounts, after, strict=True))
+    _appended(session, seq, 1)
+    done = Appended(seq, digest, kind, timestamp, postings, meta, None, False, balances)
+    return [done], row
+
+
+def _refusal(refused: pipeline.Refusal) -> LedgerError:
+    """Return the ledger error of a refusal ``kp_ledger_append`` raised."""
+    account = refused.account
+    if refused.code == "KP001":
+        return UnknownAccount(f"account {account} was never opened", account=account)
+    if refused.code == "KP002":
+        balance, amount = (int(v) for v in refused.detail.split())
+        return InsufficientBalance(account, balance, amount)
+    return LedgerError(account)
+
+
+@lru_cache(maxsize=64)
+def _along_sql(dialect: str, table: str, columns: tuple[str, ...], fields: tuple[str, ...]) -> str:
+    """Return the INSERT of an ``Along`` row whose entry fields come from the chain head.
+
+    The head row is this transaction's own write (the chain lock is held), so it names the
+    entry just appended, on both engines and whether Python or the server appended it.
+    """
+    receipt = (
+        "? || '-' || lpad(h.seq::text, greatest(6, length(h.seq::text)), '0')"
+        if dialect == "postgresql"
+        else "printf('%s-%06d', ?, h.seq)"
+    )
+    expr = {"": "?", SEQ: "h.seq", HASH: "h.hash", RECEIPT: receipt}
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - the callers' fixed names
+        f" SELECT {', '.join(expr[f] for f in fields)} FROM ledger_head h WHERE h.id = 1"
+        " RETURNING id"
+    )
+
+
+def _along(conn: Connection, along: Along, receipt: str | None) -> tuple[str, tuple[Any, ...]]:
+    """Return the statement and values of an ``Along`` row (``?`` markers)."""
+    table, row = along
+    fields = tuple(str(v) if isinstance(v, EntryField) else "" for v in row.values())
+    if RECEIPT in fields and receipt is None:
+        raise InvalidEntry("a row takes the receipt number of an entry without one")
+    values = tuple(
+        receipt if v is RECEIPT else v
+        for v in row.values()
+        if v is RECEIPT or not isinstance(v, EntryField)
+    )
+    return _along_sql(conn.dialect.name, table, tuple(row), fields), values
 
 
 def _check_opened(names: Sequence[str], accounts: dict[str, Any]) -> None:
@@ -340,12 +468,14 @@ class _Batch:
         entry_rows, posting_rows, node_rows = self.entry_rows, self.posting_rows, self.node_rows
         seq, prev, frontier = self.seq, self.prev, self.frontier
         frontier_append, leaf_hash = merkle.frontier_append, merkle.leaf_hash
-        for (kind, postings, meta, key, template), replay in zip(prepared, replays, strict=True):
+        for (kind, postings, meta, key, template, receipt), replay in zip(
+            prepared, replays, strict=True
+        ):
             if replay is not None:
                 results.append(replay)
                 continue
-            if callable(meta):
-                meta = _checked_meta(meta(seq + 1))
+            if receipt is not None:
+                meta = {**meta, "receipt": receipt_text(receipt, seq + 1)}
                 template = entry_template(kind, timestamp, postings, meta, key)
             for account, amount in postings:
                 new = balances[account] + amount
@@ -440,9 +570,9 @@ def _update_balances(conn: Connection, rows: list[tuple[int, int, int]]) -> None
 # --- internals -----------------------------------------------------------------------------
 
 
-# kind, postings, meta (a dict or a function of seq), key, and the entry's bytes but for seq
-# and prev (None: a function's meta, or values only the reference encoder writes).
-_Prepared = tuple[str, tuple[Posting, ...], Any, str | None, Template | None]
+# kind, postings, meta, key, the entry's bytes but for seq and prev (None: a receipt, made
+# under the lock, or values only the reference encoder writes), and the receipt prefix.
+_Prepared = tuple[str, tuple[Posting, ...], dict[str, Any], str | None, Template | None, str | None]
 _KINDS_OK: set[str] = set()  # kinds that passed KIND_RE, so repeats skip the regex
 
 
@@ -472,13 +602,16 @@ def _validate(spec: NewEntry, timestamp: str) -> _Prepared:
         total += amount
     if total != 0:
         raise InvalidEntry(f"postings sum to {total}, not 0")
-    meta = spec.meta if callable(spec.meta) else _checked_meta(dict(spec.meta))
+    meta = _checked_meta(dict(spec.meta))
     key = spec.idempotency_key
     if key is not None and not (1 <= len(key) <= 160):
         raise InvalidEntry("idempotency key must be 1 to 160 characters")
+    receipt = spec.receipt
+    if receipt is not None and not RECEIPT_PREFIX_RE.match(receipt):
+        raise InvalidEntry(f"bad receipt prefix {receipt!r}")
     legs = tuple(postings)
-    template = None if callable(meta) else entry_template(kind, timestamp, legs, meta, key)
-    return kind, legs, meta, key, template
+    template = None if receipt else entry_template(kind, timestamp, legs, meta, key)
+    return kind, legs, meta, key, template, receipt
 
 
 def _checked_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -574,14 +707,14 @@ def _replays(prepared: list[_Prepared], rows: Sequence[Any]) -> list[Appended | 
     if not found:
         return [None] * len(prepared)
     out: list[Appended | None] = []
-    for kind, postings, meta, key, _ in prepared:
+    for kind, postings, meta, key, _, receipt in prepared:
         if key is None or key not in found:
             out.append(None)
             continue
         seq, digest, body = found[key]
         b = decode(body)
-        if callable(meta):
-            meta = meta(seq)
+        if receipt is not None:
+            meta = {**meta, "receipt": receipt_text(receipt, seq)}
         if content_key(b.kind, b.postings, b.meta) != content_key(kind, postings, meta):
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was used for a different entry ({seq})", seq=seq

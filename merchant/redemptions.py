@@ -24,6 +24,7 @@ from kindpakket.money import MAX_CENTS, format_euro
 from kindpakket.time import local_day
 from ledger import store
 from ledger.bulk import bind_value
+from ledger.encoding import receipt_text
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import LedgerAccount, LedgerPosting
 from merchant import notify, passpay
@@ -59,7 +60,7 @@ class Payment:
 
 def receipt_number(prefix: str, seq: int) -> str:
     """Return the receipt number of ledger entry ``seq`` ("B-000123" payment, "R-" refund)."""
-    return f"{prefix}-{seq:06d}"
+    return receipt_text(prefix, seq)
 
 
 # -- payments --------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ _SEEN = select(_REDEMPTIONS).where(
         _REDEMPTIONS.c.nonce == bindparam("nonce"),
     )
 )
-# A redemption row's columns in _INSERT_SQL's order (kindpakket.seeding.bulk writes them too).
+# A redemption row's columns (kindpakket.seeding.bulk writes them too).
 COLUMNS = (
     "shop_id",
     "fund_id",
@@ -272,11 +273,6 @@ COLUMNS = (
     "entry_hash",
     "created_at",
 )
-# Written with the ledger entry, in the same round trip (``store.append_with``).
-_INSERT_SQL = (
-    f"INSERT INTO redemptions ({', '.join(COLUMNS)})"  # noqa: S608 - fixed names
-    f" VALUES ({', '.join('?' * len(COLUMNS))}) RETURNING id"
-)
 
 
 def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
@@ -285,11 +281,8 @@ def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
     PostgreSQL locks only the voucher row; on SQLite the write lock is already held. Core
     statements on the session's connection: this is the hot path of every payment.
     """
-    found = (
-        session.connection()
-        .execute(_SCENE, {"voucher_id": voucher_id, "shop_id": shop_id})
-        .one_or_none()
-    )
+    params = {"voucher_id": voucher_id, "shop_id": shop_id}
+    found = session.connection().execute(_SCENE, params).one_or_none()
     if found is None:
         raise Refused("voucher_not_found", MESSAGES["voucher_not_found"])
     return Scene(*found)
@@ -388,69 +381,71 @@ def _book(
     """Append the ledger entry and store the redemption, both under the chain lock, last.
 
     The receipt is numbered after the entry (``B-`` and its seq), which is known only under
-    the chain lock: the entry's metadata is made there, and the redemption row is written
-    in the same round trip as the entry. No savepoint: the key and the nonce were checked
-    under the voucher's row lock, which a twin request shares, so the UNIQUE constraints
-    cannot fire here unless something is broken; if they do, the refusal makes the shell
-    roll the whole unit of work back.
+    the chain lock: the ledger makes the entry's receipt there, and the redemption row takes
+    seq, hash and receipt number from the chain head in the same round trip as the entry.
+    The key and the nonce were checked under the voucher's row lock, which a twin request
+    shares, so the UNIQUE constraints cannot fire here unless something is broken; if they
+    do, the refusal makes the shell roll the whole unit of work back.
     """
     payable = payable_account(scene.shop_id, scene.fund_id)
     voucher = voucher_account(scene.voucher_id)
-
-    def meta(seq: int) -> dict[str, Any]:
-        return {
-            "shop": scene.shop_id,
-            "shop_name": scene.shop_name,
-            "receipt": receipt_number("B", seq),
-            "voucher": scene.voucher_id,
-            "fund": scene.fund_id,
-        }
-
+    meta = {
+        "shop": scene.shop_id,
+        "shop_name": scene.shop_name,
+        "voucher": scene.voucher_id,
+        "fund": scene.fund_id,
+    }  # and "receipt": B- and the entry's seq, made under the chain lock
     created = now.astimezone(UTC)  # as the column reads it back on a replay
-    stored = bind_value(session.connection(), _REDEMPTIONS.c.created_at, created)
-    values: dict[str, Any] = {}
-
-    def row(done: list[store.Appended]) -> tuple[Any, ...]:
-        values.update(
-            shop_id=scene.shop_id,
-            fund_id=scene.fund_id,
-            voucher_id=scene.voucher_id,
-            cashier_id=cashier.id,
-            amount_cents=amount,
-            refunded_cents=0,
-            nonce=nonce,
-            idempotency_key=key,
-            receipt_number=receipt_number("B", done[0].seq),
-            ledger_seq=done[0].seq,
-            entry_hash=done[0].hash,
-        )
-        return (*values.values(), stored)
-
-    entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta)
+    values: dict[str, Any] = {
+        "shop_id": scene.shop_id,
+        "fund_id": scene.fund_id,
+        "voucher_id": scene.voucher_id,
+        "cashier_id": cashier.id,
+        "amount_cents": amount,
+        "refunded_cents": 0,
+        "nonce": nonce,
+        "idempotency_key": key,
+        "receipt_number": store.RECEIPT,
+        "ledger_seq": store.SEQ,
+        "entry_hash": store.HASH,
+        "created_at": bind_value(session.connection(), _REDEMPTIONS.c.created_at, created),
+    }
+    entry = store.NewEntry("redemption", [(voucher, -amount), (payable, amount)], meta, receipt="B")
     receipt_to = notify.receipt_to(session, scene.household_id, scene.choices)  # before the lock
     # Nothing is written after the entry unless a receipt is queued: then the append may
     # commit in its own last round trip (PostgreSQL), releasing the chain lock at once.
     last = receipt_to is None and commit
     if last:
         session.flush()  # the unit of work's pending changes go before the COMMIT
+    along = ("redemptions", values)
     try:
         try:
-            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row), commit=last)
+            appended, row_id = store.append_with(session, entry, along, commit=last)
         except UnknownAccount:  # approval opens the payable account; older shops may lack it
             store.open_account(session, payable)
-            appended, inserted = store.append_with(session, entry, (_INSERT_SQL, row), commit=last)
+            appended, row_id = store.append_with(session, entry, along, commit=last)
     except InsufficientBalance as exc:
         raise _insufficient(scene, exc.balance) from None
     except IntegrityError:  # the UNIQUE(nonce) / UNIQUE(shop, key) backstop
         raise refusal("token_used", voucher_id=scene.voucher_id) from None
+    paid = _Paid(
+        **values
+        | {
+            "id": int(row_id),
+            "receipt_number": receipt_number("B", appended.seq),
+            "ledger_seq": appended.seq,
+            "entry_hash": appended.hash,
+            "created_at": created,
+        }
+    )
     balance = None
     if scene.show_balance_to_shop:
         balance = (appended.balances or {}).get(voucher)
         if balance is None:  # pragma: no cover - a fresh append always carries its balances
             balance = store.balance(session, voucher)
     if receipt_to is not None:  # receipts are off by default: one INSERT when on
-        notify.queue_receipt(session, receipt_to, scene, amount, values["receipt_number"])
-    return _payment(_Paid(id=int(inserted[0]), **values, created_at=created), balance)
+        notify.queue_receipt(session, receipt_to, scene, amount, paid.receipt_number)
+    return _payment(paid, balance)
 
 
 class _Paid(NamedTuple):

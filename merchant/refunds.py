@@ -102,21 +102,20 @@ def refund(
     row.refunded_cents += amount_cents
     session.flush()  # before the append: under the chain lock only the entry and its rows
 
-    def meta(seq: int) -> dict[str, Any]:
-        return {
-            "shop": shop.id,
-            "shop_name": shop.name,
-            "receipt": receipt_number("R", seq),
-            "voucher": voucher.id,
-            "fund": row.fund_id,
-            "redemption": row.id,
-        }
+    meta = {  # and "receipt": R- and the entry's seq, made under the chain lock
+        "shop": shop.id,
+        "shop_name": shop.name,
+        "voucher": voucher.id,
+        "fund": row.fund_id,
+        "redemption": row.id,
+    }
 
     postings = [
         (payable_account(shop.id, row.fund_id), -amount_cents),
         (voucher.account, amount_cents),
     ]
-    appended = store.append_many(session, [store.NewEntry("refund", postings, meta)])[0]
+    entry = store.NewEntry("refund", postings, meta, receipt="R")
+    appended = store.append_many(session, [entry])[0]
     number = receipt_number("R", appended.seq)
     made = Refund(
         redemption_id=row.id,
