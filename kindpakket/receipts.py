@@ -22,6 +22,7 @@ import base64
 import hmac
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 from urllib.parse import urlencode
@@ -65,8 +66,13 @@ def init_parties(app: Flask, checks: Iterable[PartyCheck]) -> None:
 
 def _link_key() -> bytes:
     """Return the HMAC key of receipt links, derived from the app secret."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"kindpakket receipt links v1", sha256).digest()
+    return _derived_key(str(current_app.config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=4)
+def _derived_key(secret: str) -> bytes:
+    """Derive the link key once per secret: every payment's answer carries a receipt link."""
+    return hmac.new(secret.encode(), b"kindpakket receipt links v1", sha256).digest()
 
 
 def link_token(seq: int, entry_hash: str, party: str) -> str:

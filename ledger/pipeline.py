@@ -136,7 +136,7 @@ def append_one(
     entry: tuple[str, Any, bytes, str | None, bytes, bytes],
     accounts: list[str],
     amounts: list[int],
-    along: tuple[str, tuple[Any, ...]],
+    along: tuple[str, tuple[Any, ...]] | None,
     commit: bool = False,
 ) -> tuple[int, str, list[int], Any]:
     """Append one key-less entry, write the caller's row (and COMMIT) in one round trip.
@@ -147,11 +147,11 @@ def append_one(
             canonical bytes are ``head + receipt + middle + prev + '","seq":' + seq + tail``.
         accounts: the posting accounts, in order (distinct).
         amounts: their amounts.
-        along: the caller's row, ``(sql with ? markers, values)``, RETURNING its id.
+        along: the caller's row, ``(sql with ? markers, values)``, RETURNING its id, or None.
         commit: send the transaction's COMMIT in the same round trip.
 
     Returns:
-        ``(seq, hash, balances after, the row's first result row)``.
+        ``(seq, hash, balances after, the row's first result row or None)``.
 
     Raises:
         Refusal: the function refused; nothing is written and the transaction goes on.
@@ -166,8 +166,10 @@ def append_one(
             # psycopg must not count it as prepared (prepare=False), or a later run would
             # name a statement the server never prepared.
             raw.execute("RELEASE SAVEPOINT kp_append", prepare=False)
-            statement = along[0]
-            extra = raw.execute(along[0].replace("?", "%s"), along[1], prepare=False)
+            extra = None
+            if along is not None:
+                statement = along[0]
+                extra = raw.execute(along[0].replace("?", "%s"), along[1], prepare=False)
             if commit:
                 statement = "COMMIT"
                 raw.execute("COMMIT", prepare=False)
@@ -179,7 +181,7 @@ def append_one(
             raise Refusal(state, diag.message_primary or "", diag.message_detail or "") from None
         raise DBAPIError.instance(statement, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]
     seq, digest, after = done.fetchone()
-    return int(seq), str(digest), [int(b) for b in after], extra.fetchone()
+    return int(seq), str(digest), [int(b) for b in after], extra and extra.fetchone()
 
 
 def write(

@@ -260,6 +260,9 @@ def append_many(
 ) -> list[Appended]:
     """Append many entries in the current transaction, all or nothing.
 
+    On PostgreSQL a single entry without an idempotency key (a refund, a deposit) goes
+    through ``kp_ledger_append`` in one round trip, as a payment's does (``append_with``).
+
     Args:
         session: the current transaction.
         specs: the entries to append, in order.
@@ -292,7 +295,7 @@ def _append(
     names = sorted({p.account for s in prepared for p in s[1]})
     created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     piped = conn.dialect.name == "postgresql" and len(prepared) < COPY_MIN_ROWS
-    if piped and along is not None and len(prepared) == 1:
+    if piped and len(prepared) == 1:
         one = _on_server(session, conn, prepared[0], timestamp, created, along, commit)
         if one is not None:
             return one
@@ -342,7 +345,7 @@ def _on_server(
     prepared: _Prepared,
     timestamp: str,
     created: datetime,
-    along: Along,
+    along: Along | None,
     commit: bool,
 ) -> tuple[list[Appended], Any] | None:
     """Append one key-less entry with ``kp_ledger_append`` (PostgreSQL); None: not this one.
@@ -373,7 +376,7 @@ def _on_server(
             (kind, created, head.encode(), receipt, middle.encode(), template.tail.encode()),
             accounts,
             [p.amount for p in postings],
-            _along(conn, along, receipt),
+            None if along is None else _along(conn, along, receipt),
             commit,
         )
     except pipeline.Refusal as refused:

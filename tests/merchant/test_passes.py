@@ -12,7 +12,7 @@ from kindpakket.audit import AuditEvent
 from ledger import store
 from merchant.models import Redemption, Refusal
 from tests import factories as fx
-from tests.merchant.conftest import World, build_world, key, login, pay
+from tests.merchant.conftest import World, build_world, key, login, pay, token_for
 from wallet import passes
 from wallet.models import Household
 from wallet.passmodels import Pass
@@ -192,3 +192,16 @@ def test_one_pass_at_two_tills_at_once_spends_only_the_budget_there_is(
         t.join()
     assert sorted(answers) == [201, 409]
     assert store.balance(session, world.vouchers[0].account) == 2_000
+
+
+def test_a_shop_trying_many_passes_is_limited_but_its_scans_go_on(
+    client: Any, session: Session, world: World
+) -> None:
+    card, _ = _issue(session, world)
+    login(client, world.cashier.email)
+    forged = [card.code[:-3] + f"{c}AA" for c in "BCDEFGHIJKL"]  # eleven passes that fail
+    codes = [pay(client, token=f, pin="12345", amount_cents=100).status_code for f in forged]
+    assert codes[:10] == [404] * 10 and codes[10] == 429
+    qr = token_for(session, world.keyring, world.vouchers[0])
+    assert pay(client, token=qr.token, amount_cents=100).status_code == 201  # scans go on
+    assert pay(client, code="10000001", amount_cents=100).status_code == 404  # typed: own budget

@@ -47,9 +47,10 @@ def test_ledger_speed_migration_keeps_an_existing_ledger_and_its_guards(engine: 
         with Session(engine) as s:
             store.open_accounts(s, ["bank:1", "fund:1"])
             store.open_accounts(s, [f"voucher:{i}" for i in range(5)], non_negative=True)
-            store.append(s, "fund.deposit", [("bank:1", -10_000), ("fund:1", 10_000)])
+            # One batch: a single append on PostgreSQL needs kp_ledger_append (0020).
+            deposit = store.NewEntry("fund.deposit", [("bank:1", -10_000), ("fund:1", 10_000)])
             legs = [[("fund:1", -(i + 1)), (f"voucher:{i % 5}", i + 1)] for i in range(40)]
-            store.append_many(s, [store.NewEntry("voucher.issue", p) for p in legs])
+            store.append_many(s, [deposit, *(store.NewEntry("voucher.issue", p) for p in legs)])
             s.commit()
             before = store.head(s)
         upgrade(engine)

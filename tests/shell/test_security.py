@@ -38,3 +38,5 @@ def test_openapi_spec_is_served(client, path: str) -> None:  # type: ignore[no-u
     spec = client.get(path).get_json()
     assert spec["info"]["title"] == "Kindpakket API"
     assert "/api/v1/keys" in spec["paths"]
+    # Typed codes and passes are rate limited on the payment route, so it documents 429.
+    assert "429" in spec["paths"]["/api/v1/merchant/redemptions"]["post"]["responses"]
