@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
@@ -46,17 +46,6 @@ def scanner_page(view):  # type: ignore[no-untyped-def]
     return talisman(content_security_policy=SCANNER_CSP, permissions_policy=CAMERA_PERMISSIONS)(
         view
     )
-
-
-def only_when(applies: Callable[[], bool], limit: str) -> Callable[[], str]:
-    """Return a limit value (for ``limiter.limit``) that holds only where ``applies()``.
-
-    Other requests get no limit at all, which flask-limiter neither parses nor checks:
-    ``exempt_when`` would parse every limit string on every request first (a tenth of a
-    scanned payment's time). Outside a request (the OpenAPI document asks which routes
-    are limited) it is the limit itself.
-    """
-    return lambda: limit if not has_request_context() or applies() else ""
 
 
 def failed(response: Response) -> bool:
