@@ -612,6 +612,8 @@ def _validate(spec: NewEntry, timestamp: str) -> _Prepared:
     receipt = spec.receipt
     if receipt is not None and not RECEIPT_PREFIX_RE.match(receipt):
         raise InvalidEntry(f"bad receipt prefix {receipt!r}")
+    if receipt is not None and "receipt" in meta:
+        raise InvalidEntry("metadata names a receipt and the ledger numbers one")
     legs = tuple(postings)
     template = None if receipt else entry_template(kind, timestamp, legs, meta, key)
     return kind, legs, meta, key, template, receipt

@@ -212,6 +212,10 @@ def test_refusals_leave_the_transaction_usable(session: Session, along: str) -> 
     store.open_account(session, "merchant:9:payable")  # the same transaction goes on
     with pytest.raises(InvalidEntry):  # a receipt number of an entry that has none
         store.append_with(session, unknown, _row("paid", True))
+    for meta, prefix in (({"receipt": "B-000001"}, "B"), ({}, "b"), ({}, "B-")):
+        twice = store.NewEntry("redemption", list(unknown.postings), meta, receipt=prefix)
+        with pytest.raises(InvalidEntry):  # two receipts, or a prefix that is not A-Z
+            store.append_with(session, twice, _row("paid", True))
     done, row_id = store.append_with(session, unknown, _row("paid", False))
     session.commit()
     assert store.balance(session, "merchant:9:payable") == 5
