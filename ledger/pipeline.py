@@ -35,13 +35,15 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-_HEAD_FOR_UPDATE = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
-_ACCOUNTS = (
+# The chain lock and the reads made under it (the store's Python path runs them too; its
+# ``select_in`` fills ``{in}``, as ``_in`` does here).
+HEAD_FOR_UPDATE = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
+ACCOUNTS_BY_NAME = (
     "SELECT a.name, a.id, b.balance, b.non_negative FROM ledger_accounts a"
-    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name IN ({})"
+    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name {in}"
 )
-_ENTRIES_BY_KEY = (
-    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key IN ({})"
+ENTRIES_BY_KEY = (
+    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key {in}"
 )
 # The ANY(ids) repeats the join so the planner reads just these rows by the key, not every
 # balance into a hash table (for 5 000 among 100 000 accounts, a third of the time).
@@ -81,8 +83,8 @@ def _write_sql(entries: int, postings: int, nodes: int, balances: int) -> str:
 
 @lru_cache(maxsize=64)
 def _in(sql: str, count: int) -> str:
-    """Return ``sql`` with ``count`` placeholders in its ``IN ({})``."""
-    return sql.format(", ".join(["%s"] * count))
+    """Return ``sql`` with an ``IN`` list of ``count`` placeholders for its ``{in}``."""
+    return sql.format(**{"in": "IN (" + ", ".join(["%s"] * count) + ")"})
 
 
 def lock(
@@ -103,11 +105,11 @@ def lock(
     raw: Any = conn.connection.driver_connection
     try:
         with raw.pipeline():
-            head = raw.execute(_HEAD_FOR_UPDATE)
-            accounts = raw.execute(_in(_ACCOUNTS, len(names)), names)
-            found = raw.execute(_in(_ENTRIES_BY_KEY, len(keys)), keys) if keys else None
+            head = raw.execute(HEAD_FOR_UPDATE)
+            accounts = raw.execute(_in(ACCOUNTS_BY_NAME, len(names)), names)
+            found = raw.execute(_in(ENTRIES_BY_KEY, len(keys)), keys) if keys else None
     except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
-        raise DBAPIError.instance(_HEAD_FOR_UPDATE, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+        raise DBAPIError.instance(HEAD_FOR_UPDATE, None, exc, conn.dialect.dbapi.Error) from exc  # type: ignore[union-attr]
     return (
         head.fetchone(),
         {str(r[0]): (int(r[1]), int(r[2]), bool(r[3])) for r in accounts.fetchall()},

@@ -65,16 +65,8 @@ from ledger.reading import balance, balances, head, stored_entries, verify
 
 # The append path sends plain SQL on the session's connection, skipping the SQL expression
 # layer: an append is a handful of statements and their Python overhead dominates. "?" is
-# written as "%s" for PostgreSQL by ``_sql``; ``{in}`` is filled in by ``_select_in``.
+# written as "%s" for PostgreSQL by ``driver_sql``; ``{in}`` is filled in by ``select_in``.
 _HEAD_LOCK_SQLITE = "UPDATE ledger_head SET seq = seq WHERE id = 1 RETURNING seq, hash, frontier"
-_HEAD_FOR_UPDATE = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
-_ACCOUNTS_BY_NAME = (
-    "SELECT a.name, a.id, b.balance, b.non_negative FROM ledger_accounts a"
-    " JOIN ledger_balances b ON a.id = b.account_id WHERE a.name {in}"
-)
-_ENTRIES_BY_KEY = (
-    "SELECT idempotency_key, seq, hash, body FROM ledger_entries WHERE idempotency_key {in}"
-)
 _ENTRY_COLUMNS = ("seq", "kind", "created_at", "prev_hash", "hash", "body", "idempotency_key")
 _POSTING_COLUMNS = ("seq", "pos", "account_id", "amount")
 _UPDATE_BALANCE_SQL = "UPDATE ledger_balances SET balance = ?, last_seq = ? WHERE account_id = ?"
@@ -689,7 +681,7 @@ def _lock_head(conn: Connection) -> Any:
     if conn.dialect.name == "sqlite":
         # A write first: takes SQLite's write lock (waits on busy_timeout) before any read.
         return execute(conn, _HEAD_LOCK_SQLITE).fetchall()[0]
-    return execute(conn, _HEAD_FOR_UPDATE).fetchone()
+    return execute(conn, pipeline.HEAD_FOR_UPDATE).fetchone()
 
 
 def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended | None]:
@@ -698,7 +690,7 @@ def _find_replays(conn: Connection, prepared: list[_Prepared]) -> list[Appended 
         return [None] * len(prepared)
     if len(set(keys)) != len(keys):
         raise InvalidEntry("the same idempotency key twice in one batch")
-    return _replays(prepared, select_in(conn, _ENTRIES_BY_KEY, keys))
+    return _replays(prepared, select_in(conn, pipeline.ENTRIES_BY_KEY, keys))
 
 
 def _replays(prepared: list[_Prepared], rows: Sequence[Any]) -> list[Appended | None]:
@@ -731,7 +723,7 @@ def _replays(prepared: list[_Prepared], rows: Sequence[Any]) -> list[Appended | 
 def _load_accounts(conn: Connection, names: Sequence[str]) -> dict[str, tuple[int, int, bool]]:
     return {
         str(r[0]): (int(r[1]), int(r[2]), bool(r[3]))
-        for r in select_in(conn, _ACCOUNTS_BY_NAME, names)
+        for r in select_in(conn, pipeline.ACCOUNTS_BY_NAME, names)
     }
 
 
