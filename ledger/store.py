@@ -311,7 +311,7 @@ def _append(
     )
     row = None
     if batch.entry_rows:
-        extra = None if along is None else _along(conn, along, prepared[-1][5])
+        extra = None if along is None else _along(along, results[-1])
         if piped:
             row = pipeline.write(conn, *batch.rows(), extra, commit)
         else:
@@ -368,7 +368,7 @@ def _on_server(
             (kind, created, head.encode(), receipt, middle.encode(), template.tail.encode()),
             accounts,
             [p.amount for p in postings],
-            None if along is None else _along(conn, along, receipt),
+            None if along is None else _along_on_server(along, receipt),
             commit,
         )
     except pipeline.Refusal as refused:
@@ -393,38 +393,40 @@ def _refusal(refused: pipeline.Refusal) -> LedgerError:
     return LedgerError(account)
 
 
-@lru_cache(maxsize=64)
-def _along_sql(dialect: str, table: str, columns: tuple[str, ...], fields: tuple[str, ...]) -> str:
-    """Return the INSERT of an ``Along`` row whose entry fields come from the chain head.
-
-    The head row is this transaction's own write (the chain lock is held), so it names the
-    entry just appended, on both engines and whether Python or the server appended it.
-    """
-    receipt = (
-        "? || '-' || lpad(h.seq::text, greatest(6, length(h.seq::text)), '0')"
-        if dialect == "postgresql"
-        else "printf('%s-%06d', ?, h.seq)"
-    )
-    expr = {"": "?", SEQ: "h.seq", HASH: "h.hash", RECEIPT: receipt}
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - the callers' fixed names
-        f" SELECT {', '.join(expr[f] for f in fields)} FROM ledger_head h WHERE h.id = 1"
-        " RETURNING id"
-    )
-
-
-def _along(conn: Connection, along: Along, receipt: str | None) -> tuple[str, tuple[Any, ...]]:
-    """Return the statement and values of an ``Along`` row (``?`` markers)."""
+def _along(along: Along, done: Appended) -> tuple[str, tuple[Any, ...]]:
+    """Return the INSERT of an ``Along`` row after a Python append (``?`` markers)."""
     table, row = along
-    fields = tuple(str(v) if isinstance(v, EntryField) else "" for v in row.values())
-    if RECEIPT in fields and receipt is None:
+    fields = {SEQ: done.seq, HASH: done.hash, RECEIPT: done.meta.get("receipt")}
+    if _takes_receipt(row) and fields[RECEIPT] is None:
         raise InvalidEntry("a row takes the receipt number of an entry without one")
-    values = tuple(
-        receipt if v is RECEIPT else v
-        for v in row.values()
-        if v is RECEIPT or not isinstance(v, EntryField)
-    )
-    return _along_sql(conn.dialect.name, table, tuple(row), fields), values
+    values = tuple(fields[v] if isinstance(v, EntryField) else v for v in row.values())
+    return _along_sql(table, tuple(row), f"VALUES ({', '.join('?' * len(row))})"), values
+
+
+def _along_on_server(along: Along, receipt: str | None) -> tuple[str, tuple[Any, ...]]:
+    """Return the INSERT of an ``Along`` row after ``kp_ledger_append``, in its transaction.
+
+    The entry's seq and hash are the chain head's, which the function has just written
+    under the lock; its receipt number is the one the function left in ``kp.receipt``.
+    """
+    table, row = along
+    if _takes_receipt(row) and receipt is None:
+        raise InvalidEntry("a row takes the receipt number of an entry without one")
+    server = {SEQ: "h.seq", HASH: "h.hash", RECEIPT: "current_setting('kp.receipt')"}
+    exprs = ", ".join(server[v] if isinstance(v, EntryField) else "?" for v in row.values())
+    values = tuple(v for v in row.values() if not isinstance(v, EntryField))
+    rows = f"SELECT {exprs} FROM ledger_head h WHERE h.id = 1"  # noqa: S608 - fixed text
+    return _along_sql(table, tuple(row), rows), values
+
+
+def _takes_receipt(row: dict[str, Any]) -> bool:
+    return any(v is RECEIPT for v in row.values())
+
+
+@lru_cache(maxsize=64)
+def _along_sql(table: str, columns: tuple[str, ...], rows: str) -> str:
+    """Return ``INSERT INTO table (columns) <rows> RETURNING id``."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) {rows} RETURNING id"
 
 
 def _check_opened(names: Sequence[str], accounts: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ appends stay in Python (its write lock is in-process there anyway).
 
 Errors carry SQLSTATEs of their own: ``KP001`` unknown account (message: its name),
 ``KP002`` insufficient balance (message: the account; detail: balance and amount),
-``KP003`` a head frontier that does not fit its size.
+``KP003`` a head frontier that does not fit its size. The receipt number it made is left
+in the transaction's setting ``kp.receipt`` for the caller's row written after it.
 """
 
 from alembic import op
@@ -50,6 +51,7 @@ DECLARE
     v_floor boolean[];
     v_new bigint[];
     v_missing text;
+    v_receipt text;
     v_body bytea;
     v_raw bytea;
     v_hash text;
@@ -87,9 +89,11 @@ BEGIN
     v_size := v_seq;
     v_seq := v_seq + 1;
     v_body := p_head;
-    IF p_receipt IS NOT NULL THEN
-        v_body := v_body || convert_to(p_receipt || '-'
-            || lpad(v_seq::text, greatest(6, length(v_seq::text)), '0'), 'UTF8');
+    IF p_receipt IS NOT NULL THEN  -- as ledger.encoding.receipt_text: at least six digits
+        v_receipt := p_receipt || '-' || lpad(v_seq::text, greatest(6, length(v_seq::text)), '0');
+        v_body := v_body || convert_to(v_receipt, 'UTF8');
+        -- For the caller's row in the same transaction (store.RECEIPT).
+        PERFORM set_config('kp.receipt', v_receipt, true);
     END IF;
     v_body := v_body || p_middle || convert_to(v_prev || '","seq":' || v_seq::text, 'UTF8')
         || p_tail;
