@@ -125,7 +125,8 @@ def refund_json(made: refunds.RefundResult) -> dict[str, Any]:
 
 def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, int]:
     """Redeem, or record the refusal and answer it (shared by the API and the pages)."""
-    cashier = auth.current_shop_user(db.session)
+    principal = auth.me()
+    cashier = principal.row  # read only (ids, role, epoch): not merged into the session
     with db.refusing() as refused:
         payment = redemptions.redeem(
             db.session,
@@ -140,7 +141,11 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
             commit=True,  # the payment is this unit of work's last write
         )
     if err := refused.error:
+        if isinstance(err, auth.LoginEnded):
+            raise err
         db.start_over()  # undo the attempt, but keep the refusal recorded below
+        if not principal.confirmed:  # a refusal is recorded only for a login that holds
+            auth.confirm(db.session, cashier)
         passpay.after_refusal(
             db.session, data.get("token"), err, app_keyring(), actor=f"shop_user:{cashier.id}"
         )
@@ -148,6 +153,11 @@ def pay(data: dict[str, Any]) -> tuple[dict[str, Any], int] | tuple[Response, in
         return jsonify(err.to_dict()), err.status
     db.commit_now()  # the chain lock is held to the commit: release it before the answer
     return payment_json(payment), (200 if payment.replayed else 201)
+
+
+# A payment confirms its cashier's login in its own locked query (merchant.redemptions), a
+# refusal or a replay by reading the row: the request need not read it first.
+auth.confirmed_in_unit_of_work("merchant_api.Redemptions", "POST")
 
 
 @blp.route("/redemptions")

@@ -27,7 +27,7 @@ from ledger.bulk import bind_value
 from ledger.encoding import receipt_text
 from ledger.errors import InsufficientBalance, UnknownAccount
 from ledger.models import LedgerAccount, LedgerPosting
-from merchant import notify, passpay
+from merchant import auth, notify, passpay
 from merchant.models import (
     Redemption,
     Shop,
@@ -104,7 +104,7 @@ def redeem(
             pin,
             commit,
         )
-    except Refused:
+    except (Refused, auth.LoginEnded):
         raise
     except DomainError as err:  # from the wallet's token checks: our own, plainer message
         message = MESSAGES.get(err.code, err.message)
@@ -133,7 +133,8 @@ def _redeem(
         nonce, voucher_id = _resolve(session, token, code, now, keyring, skew, pin)
     except DomainError:
         # A repeat of an answered request returns the first result, even though its token
-        # is used or expired by now.
+        # is used or expired by now (to a login that still holds).
+        auth.confirm(session, cashier)
         if (first := _by_key(session, cashier.shop_id, key)) is not None:
             return _replay(session, first, amount)
         raise
@@ -141,7 +142,7 @@ def _redeem(
     # The voucher's row lock orders the payments of one voucher, and a twin of this request
     # (same token, so same voucher) queues on it: the check below sees the twin's payment.
     # The chain lock is taken only by the append, the last statement before the commit.
-    scene = _lock(session, voucher_id, cashier.shop_id)
+    scene = _lock(session, voucher_id, cashier)
     if (first := _seen(session, cashier.shop_id, key, nonce, voucher_id)) is not None:
         return _replay(session, first, amount)  # a twin of this request paid while we waited
     _check_voucher(scene)
@@ -218,6 +219,7 @@ _FUND = Fund.__table__.c
 _SHOP = Shop.__table__.c
 _APPROVAL = ShopApproval.__table__.c
 _CHILD = Child.__table__.c
+_CASHIER = ShopUser.__table__.c
 _REDEMPTIONS = Redemption.__table__
 _SCENE = (
     select(
@@ -238,10 +240,15 @@ _SCENE = (
         .scalar_subquery(),
         _CHILD.household_id,
         notify.household_choices(_CHILD.household_id),
+        _CASHIER.active,
+        _CASHIER.role,
+        _CASHIER.session_epoch,
+        _CASHIER.shop_id,
     )
     .join_from(Voucher.__table__, Fund.__table__, _FUND.id == _VOUCHER.fund_id)
     .join(Child.__table__, _CHILD.id == _VOUCHER.child_id)
     .join(Shop.__table__, _SHOP.id == bindparam("shop_id"))
+    .outerjoin(ShopUser.__table__, _CASHIER.id == bindparam("cashier_id"))
     .where(_VOUCHER.id == bindparam("voucher_id"))
     .with_for_update(of=Voucher.__table__)
 )
@@ -275,17 +282,30 @@ COLUMNS = (
 )
 
 
-def _lock(session: Session, voucher_id: int, shop_id: int) -> Scene:
-    """Lock the voucher row and read it with its fund, the shop and the shop's approval.
+def _lock(session: Session, voucher_id: int, cashier: ShopUser) -> Scene:
+    """Lock the voucher row and read it with its fund, the shop, the shop's approval and the
+    cashier's login; refuse when the cashier's login no longer holds.
 
     PostgreSQL locks only the voucher row; on SQLite the write lock is already held. Core
-    statements on the session's connection: this is the hot path of every payment.
+    statements on the session's connection: this is the hot path of every payment, and the
+    request's only check of its cashier's row (``merchant.auth.confirmed_in_unit_of_work``).
     """
-    params = {"voucher_id": voucher_id, "shop_id": shop_id}
+    params = {"voucher_id": voucher_id, "shop_id": cashier.shop_id, "cashier_id": cashier.id}
     found = session.connection().execute(_SCENE, params).one_or_none()
     if found is None:
+        auth.confirm(session, cashier)  # a login that ended hears so, not "no budget"
         raise Refused("voucher_not_found", MESSAGES["voucher_not_found"])
-    return Scene(*found)
+    *scene, active, role, epoch, shop_id = found
+    current = _CashierNow(active, role, epoch, shop_id) if active is not None else None
+    auth.check_current(cashier, current)
+    return Scene(*scene)
+
+
+class _CashierNow(NamedTuple):
+    active: bool
+    role: str
+    session_epoch: int
+    shop_id: int
 
 
 def _lock_voucher(session: Session, voucher_id: int) -> Voucher:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from merchant.models import ShopUser
+from ledger import store
+from merchant.models import Redemption, Refusal, ShopUser
 from tests import factories as fx
-from tests.merchant.conftest import World, login, pay, token_for
+from tests.merchant.conftest import World, key, login, pay, token_for
 from wallet.models import PaymentCode
 
 NEW_PASSWORD = "groene kikker springt hoog"
@@ -77,6 +78,59 @@ def test_blocking_a_cashier_ends_the_login_for_good(
     assert client.get("/merchant/scan").status_code == 302  # switched on again: log in again
     session.expire_all()
     assert session.get(ShopUser, world.cashier.id).session_epoch == 1  # type: ignore[union-attr]
+
+
+def test_a_payment_checks_the_cashiers_login_itself(
+    app: Any, client: Any, session: Session, world: World
+) -> None:
+    """A scanned payment takes its cashier from the rows the process read recently and
+    confirms the login in its own query: a login ended meanwhile pays, refuses and replays
+    nothing, wherever it was ended (here straight in the database, as another worker would).
+    """
+    login(client, world.cashier.email)
+    k = key()
+    first = pay(
+        client,
+        token=token_for(session, world.keyring, world.vouchers[0]).token,
+        amount_cents=500,
+        idempotency_key=k,
+    )
+    assert first.status_code == 201
+    account = f"voucher:{world.vouchers[0].id}"
+    balance = store.balance(session, account)
+
+    def counts() -> tuple[int, int, int]:
+        session.expire_all()
+        redemptions = session.scalar(select(func.count()).select_from(Redemption))
+        refusals = session.scalar(select(func.count()).select_from(Refusal))
+        return int(redemptions or 0), int(refusals or 0), store.balance(session, account)
+
+    cashier = session.get(ShopUser, world.cashier.id)
+    assert cashier is not None
+    for end in ("blocked", "logged out elsewhere"):
+        if end == "blocked":
+            cashier.active = False
+        else:
+            cashier.active, cashier.session_epoch = True, cashier.session_epoch + 1
+        session.commit()
+        fresh = token_for(session, world.keyring, world.vouchers[0]).token
+        attempts = [
+            pay(client, token=fresh, amount_cents=700),  # a payment
+            pay(client, token="KP1.not-a-token", amount_cents=700),  # a refusal
+            pay(client, token=fresh, amount_cents=500, idempotency_key=k),  # a replay
+        ]
+        for answer in attempts:
+            assert answer.status_code == 401, (end, answer.get_json())
+            assert answer.get_json()["error"]["code"] == "login_required"
+        assert counts() == (1, 0, balance), end
+        cashier.active = True
+        session.commit()
+    login(client, world.cashier.email)  # a new login pays again
+    again = pay(
+        client, token=token_for(session, world.keyring, world.vouchers[0]).token, amount_cents=700
+    )
+    assert again.status_code == 201
+    assert counts() == (2, 0, balance - 700)
 
 
 def test_weak_cashier_password_is_refused(client: Any, world: World) -> None:
