@@ -217,7 +217,7 @@ class Keyring:
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         self._mutex = threading.Lock()
-        self._cache_raw: bytes | None = None
+        self._cache_stamp: tuple[int, int, int] | None = None
         self._cache: builtins.list[KeyInfo] = []
         self._signing_cache: dict[str, RedactedSigningKey] = {}
 
@@ -434,16 +434,21 @@ class Keyring:
             raise
 
     def _load(self) -> builtins.list[KeyInfo]:
-        """Read ``keys.json``; parse it again only when its bytes changed (it is small)."""
+        """Read ``keys.json`` again only when the file changed (another process rotated a key).
+
+        Every write replaces the file (``_write_metadata``: a new inode), so its inode, size
+        and modification time tell a change without reading it: every token check asks.
+        """
         path = self.directory / METADATA_FILE
         try:
-            raw = path.read_bytes()
+            st = os.stat(path)
         except FileNotFoundError:
-            self._cache_raw, self._cache = None, []
+            self._cache_stamp, self._cache = None, []
             return []
-        if raw != self._cache_raw:
-            self._cache = self._parse_metadata(path, raw)
-            self._cache_raw = raw
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if stamp != self._cache_stamp:
+            self._cache = self._parse_metadata(path, path.read_bytes())
+            self._cache_stamp = stamp
         return self._cache
 
     @staticmethod
