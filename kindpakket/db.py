@@ -251,7 +251,9 @@ class Database:
             session: Session | None = g.pop("_kp_session", None)
             if session is not None:
                 try:
-                    if response.status_code < 500 and not session.info.get(_DOOMED):
+                    if not session.in_transaction():
+                        pass  # nothing since the last commit (a payment commits before it answers)
+                    elif response.status_code < 500 and not session.info.get(_DOOMED):
                         self._commit(session)
                     else:
                         session.rollback()
