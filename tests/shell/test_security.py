@@ -18,6 +18,43 @@ def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untype
     assert "camera=()" in response.headers["Permissions-Policy"]
 
 
+def test_headers_follow_the_view_and_the_scheme_answer_after_answer(client) -> None:  # type: ignore[no-untyped-def]
+    """Headers are composed once per view and scheme: HSTS over HTTPS only, whatever came
+    first, and the scanner page keeps its camera while the other pages do not."""
+    for _ in range(2):
+        plain = client.get("/healthz")
+        secure = client.get("/healthz", base_url="https://localhost")
+        proxied = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" not in plain.headers
+        assert secure.headers["Strict-Transport-Security"].startswith("max-age=31556926")
+        assert (
+            proxied.headers["Strict-Transport-Security"]
+            == secure.headers["Strict-Transport-Security"]
+        )
+        scanner = client.get("/merchant/scan")  # not logged in: the redirect carries them too
+        assert "camera=(self)" in scanner.headers["Permissions-Policy"]
+        assert "media-src 'self' blob:" in scanner.headers["Content-Security-Policy"]
+        assert "camera=()" in plain.headers["Permissions-Policy"]
+        assert "media-src" not in plain.headers["Content-Security-Policy"]
+        missing = client.get("/no-such-page")
+        assert missing.status_code == 404 and missing.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"force_https": True}, {"content_security_policy_nonce_in": ["script-src"]}]
+)
+def test_per_request_header_options_are_refused(options: dict[str, object]) -> None:
+    from flask import Flask
+
+    from kindpakket.security import Talisman
+
+    with pytest.raises(ValueError, match="per request"):
+        Talisman().init_app(Flask(__name__), **options)
+    if options:
+        with pytest.raises(ValueError, match="per request"):
+            Talisman()(**options)
+
+
 def test_forms_refuse_posts_without_csrf_token(app_config) -> None:  # type: ignore[no-untyped-def]
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     client = app.test_client()
