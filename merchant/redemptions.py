@@ -134,10 +134,10 @@ def _redeem(
     except DomainError:
         # A repeat of an answered request returns the first result, even though its token
         # is used or expired by now (to a login that still holds).
-        auth.confirm(session, cashier)
         if (first := _by_key(session, cashier.shop_id, key)) is not None:
+            auth.confirm(session, cashier)
             return _replay(session, first, amount)
-        raise
+        raise  # the caller confirms the login before it records the refusal
     state["voucher_id"] = voucher_id
     # The voucher's row lock orders the payments of one voucher, and a twin of this request
     # (same token, so same voucher) queues on it: the check below sees the twin's payment.
@@ -292,8 +292,7 @@ def _lock(session: Session, voucher_id: int, cashier: ShopUser) -> Scene:
     """
     params = {"voucher_id": voucher_id, "shop_id": cashier.shop_id, "cashier_id": cashier.id}
     found = session.connection().execute(_SCENE, params).one_or_none()
-    if found is None:
-        auth.confirm(session, cashier)  # a login that ended hears so, not "no budget"
+    if found is None:  # the caller confirms the login before it records the refusal
         raise Refused("voucher_not_found", MESSAGES["voucher_not_found"])
     *scene, active, role, epoch, shop_id = found
     current = _CashierNow(active, role, epoch, shop_id) if active is not None else None
