@@ -111,7 +111,8 @@ class Redemption(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    # Indexed as the first column of UNIQUE(shop_id, idempotency_key): no index of its own.
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("shop_users.id"))
