@@ -83,7 +83,8 @@ def _check_everything(session: Session, model: dict[str, int]) -> None:
     entries = session.execute(
         text("SELECT seq, prev_hash, hash, body FROM ledger_entries ORDER BY seq")
     ).all()
-    prev, leaves = GENESIS_HASH, []
+    ids = {n: i for n, i in session.execute(text("SELECT name, id FROM ledger_accounts"))}
+    prev, leaves, postings, last_seq = GENESIS_HASH, [], [], {}
     for seq, prev_hash, digest, body in entries:
         entry = store.get_entry(session, seq)
         assert entry is not None
@@ -94,6 +95,17 @@ def _check_everything(session: Session, model: dict[str, int]) -> None:
         assert digest == sha256(expected).hexdigest()
         leaves.append(sha256(b"\x00" + bytes.fromhex(digest)).digest())
         prev = digest
+        for pos, (account, amount) in enumerate(entry.postings):
+            postings.append((seq, pos, ids[account], amount))
+            last_seq[ids[account]] = seq
+    stored_postings = session.execute(
+        text("SELECT seq, pos, account_id, amount FROM ledger_postings ORDER BY seq, pos")
+    ).all()
+    assert [tuple(map(int, row)) for row in stored_postings] == postings
+    touched = session.execute(
+        text("SELECT account_id, last_seq FROM ledger_balances WHERE last_seq > 0")
+    ).all()
+    assert {int(a): int(s) for a, s in touched} == last_seq
     stored = {
         (int(level), int(idx)): bytes(h)
         for level, idx, h in session.execute(
