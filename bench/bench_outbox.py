@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,6 +33,7 @@ from bench.bench_import import _fund, make_csv
 from bench.common import arguments, engines, free_port, fresh_database, row
 from kindpakket import outbox, worker
 from kindpakket.outbox import OutboxMessage, Recipient
+from kindpakket.time import today as amsterdam_today
 
 
 @contextmanager
@@ -125,13 +126,12 @@ def scheduling(engine: Engine, vouchers: int) -> None:
         )
         assert not summary.errors, summary.errors[:3]  # else nothing would be scheduled
         s.execute(update(OutboxMessage).values(state="sent"))  # the "issued" notices: done
-        s.execute(
-            update(Fund).where(Fund.id == fund_id).values(period_end=date.today() + timedelta(28))
-        )
+        end = amsterdam_today() + timedelta(28)
+        s.execute(update(Fund).where(Fund.id == fund_id).values(period_end=end))
         s.commit()
     started = time.perf_counter()
     with Session(engine) as s:
-        queued = reminders.expiry_reminders(s, date.today())
+        queued = reminders.expiry_reminders(s, amsterdam_today())
         s.commit()
     seconds = time.perf_counter() - started
     verdict = "ok" if seconds <= 30 * vouchers / 100_000 else "BELOW TARGET"

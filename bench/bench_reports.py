@@ -22,7 +22,7 @@ import random
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import Engine, delete, func, select
@@ -33,6 +33,7 @@ from admin.reports import services as reports
 from admin.settlement import services as settlement
 from bench.common import fresh_database, median_seconds, pg_available, row
 from kindpakket.seeding import bulk, rows
+from kindpakket.time import today as amsterdam_today
 from ledger import proofs, store
 from ledger.models import LedgerPosting
 from wallet.models import Fund
@@ -45,7 +46,7 @@ World = tuple[int, list[int], list[tuple[int, int]]]  # fund id, voucher ids, (s
 
 def _setup(engine: Engine) -> World:
     """Create a fund, shops with cashiers, and funded vouchers; return their ids."""
-    start = date.today() - timedelta(days=DAYS)
+    start = amsterdam_today() - timedelta(days=DAYS)
     with Session(engine) as s:
         fund = rows.fund(
             s,
@@ -54,7 +55,7 @@ def _setup(engine: Engine) -> World:
             budget_cents=10**7,
             deposit_cents=VOUCHERS * 10**7,
             start=start,
-            end=date.today() + timedelta(days=30),
+            end=amsterdam_today() + timedelta(days=30),
             show_balance_to_shop=False,
         )
         shops = bulk.shops(s, SHOPS, fund=fund)

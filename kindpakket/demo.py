@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from kindpakket.time import today as amsterdam_today
+
 # Demo-only credentials, printed on purpose; a real installation creates its own users.
 ADMIN_PASSWORD = "demo-gemeente-2026"  # noqa: S105
 SHOP_PASSWORD = "demo-winkel-2026"  # noqa: S105
@@ -168,7 +170,7 @@ def seed(app, base_url: str) -> DemoInfo:  # type: ignore[no-untyped-def]
     ring = Keyring(Path(app.config["KEY_DIR"]))
     ring.ensure("token")
     ring.ensure("checkpoint")
-    today = date.today()
+    today = amsterdam_today()
     info = DemoInfo(url=base_url, fund_name=f"Kindpakket {today.year}")
     with app.app_context(), app.test_request_context(base_url=base_url), db.transaction() as s:
         m = rows.municipality(

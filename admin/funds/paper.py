@@ -21,6 +21,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from kindpakket.money import format_euro as euro_text
+from kindpakket.time import today as amsterdam_today
 
 if TYPE_CHECKING:
     from wallet.models import Fund, Household
@@ -95,7 +96,7 @@ def render_each(
     their own. ``draw`` fills a fresh page.
     """
     check_language(language)
-    day = day or date.today()
+    day = day or amsterdam_today()
     words = functools.cache(wording)
     pdf = new_pdf(language, day)
     for item in items:

@@ -21,6 +21,7 @@ from fpdf.enums import PDFResourceType, XPos, YPos
 from admin.funds import paper
 from admin.funds.paper import BOX_LINE, FONT, GREY, LEFT, WIDTH
 from admin.passes import qr as passqr
+from kindpakket.time import today as amsterdam_today
 from wallet.passcode import format_number
 
 CARD_W, CARD_H = 85.60, 53.98  # ISO/IEC 7810 ID-1
@@ -79,7 +80,7 @@ def render_cards(
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; choose card or a4")
-    day = day or date.today()
+    day = day or amsterdam_today()
     if layout == "card":
         pdf = paper.new_pdf(language, day, (CARD_W, CARD_H), margin=0)
         pdf.set_display_mode("fullpage")

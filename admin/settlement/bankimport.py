@@ -33,6 +33,7 @@ from admin.settlement import services as settlement
 from admin.settlement.bankxml import BOOKED_STATUSES, BankFileError
 from kindpakket.audit import record_event
 from kindpakket.errors import DomainError
+from kindpakket.time import today as amsterdam_today
 from ledger import store
 from merchant import services as shops
 from merchant.models import payable_account
@@ -320,7 +321,7 @@ class _Run:
                 day=day,
             )
         else:
-            payout.booked_on = day or date.today()
+            payout.booked_on = day or amsterdam_today()
             payout.bank_reference = ref
             self.booked_shops.add(payout.shop_id)
             self.touched[batch.id] = batch
@@ -389,7 +390,7 @@ class _Run:
             ],
         )
         payout.returned_seq, payout.return_reason = entry.seq, (reason or "NARR")[:4]
-        payout.returned_on = day or date.today()
+        payout.returned_on = day or amsterdam_today()
         shops.ask_to_check_iban(self.session, payout.shop_id, reason)
         self.returned_shops.add(payout.shop_id)
         self.touched[batch.id] = batch

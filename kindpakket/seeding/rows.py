@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from admin.models import AdminUser
 from kindpakket.accounts import voucher_account
 from kindpakket.passwords import hash_secret
+from kindpakket.time import today as amsterdam_today
 from ledger import store
 from merchant.models import Shop, ShopApproval, ShopUser, payable_account
 from wallet.models import Child, Fund, Household, Municipality, Voucher
@@ -167,7 +168,7 @@ def fund(
 ) -> Fund:
     """Create an open fund running today, with its ledger accounts and a deposit."""
     m = m or municipality(session)
-    today = date.today()
+    today = amsterdam_today()
     f = Fund(
         municipality_id=m.id,
         name=name,

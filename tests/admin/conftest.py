@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from admin.funds import services as funds
 from admin.funds.paper import Addressee
 from kindpakket import i18n
+from kindpakket.time import today as amsterdam_today
 from tests import factories as f
 from tests.admin.workload import login
 
@@ -22,7 +23,7 @@ HEADER = (
     "huishouden_ref;naam_ouder;adres;postcode;woonplaats;e_mail;telefoon;"
     "kind_ref;voornaam_kind;geboortedatum"
 )
-START = date.today() - timedelta(days=10)
+START = amsterdam_today() - timedelta(days=10)
 
 
 def csv_bytes(

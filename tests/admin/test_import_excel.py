@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from admin.funds import csvimport, import_text, importer
 from admin.funds import services as funds
 from kindpakket.errors import DomainError
+from kindpakket.time import today as amsterdam_today
 from tests import factories as f
 from tests.admin.conftest import HEADER, World, csv_bytes, row
 from wallet.models import Child, Fund
@@ -115,8 +116,8 @@ def test_a_fund_with_a_higher_age_limit_takes_the_older_child(engine: Engine) ->
             s,
             f.municipality(s),
             name="Studiepakket",
-            start=date.today(),
-            end=date.today().replace(year=date.today().year + 1),
+            start=amsterdam_today(),
+            end=amsterdam_today().replace(year=amsterdam_today().year + 1),
             budget_cents=10_000,
             deposit_cents=100_000,
             max_age=26,

@@ -16,6 +16,7 @@ from admin.shops import services as shops
 from kindpakket import time as clock
 from kindpakket.audit import AuditEvent
 from kindpakket.errors import DomainError
+from kindpakket.time import today as amsterdam_today
 from ledger import store
 from merchant.models import Shop, payable_account
 from tests.admin import workload as w
@@ -190,7 +191,7 @@ def test_no_batch_is_opened_for_a_fund_of_another_municipality(rapp, engine: Eng
     today = clock.today().isoformat()
     made = client.post(
         f"/admin/settlement/{world.other_fund.id}",
-        data={"until": today, "execution_date": businessdays.next_business_day(date.today())},
+        data={"until": today, "execution_date": businessdays.next_business_day(amsterdam_today())},
     )
     assert made.status_code == 404
     with Session(engine) as s:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -15,6 +15,7 @@ from admin.funds.letter_texts import reminder_texts
 from admin.notifications import reminder_letters, reminders
 from kindpakket import outbox, worker
 from kindpakket.outbox import OutboxMessage
+from kindpakket.time import today as amsterdam_today
 from tests import factories as fx
 from tests.admin.workload import pay
 from tests.smtp_server import smtp_server
@@ -24,7 +25,7 @@ from wallet.models import Fund
 def _world(engine: Engine, days_left: int) -> dict[str, Any]:
     """Four households: e-mail + money, e-mail + nothing left, no e-mail + money, opted out."""
     with Session(engine) as s:
-        f = fx.fund(s, end=date.today() + timedelta(days=days_left))
+        f = fx.fund(s, end=amsterdam_today() + timedelta(days=days_left))
         shop, _, _ = fx.shop(s, f)
         ids = {}
         for ref, email in (
@@ -55,8 +56,8 @@ def test_the_four_week_reminder_goes_once_to_households_with_money_left_and_e_ma
 ) -> None:
     w = _world(engine, days_left=28)
     with app.app_context(), Session(engine) as s:
-        assert reminders.expiry_reminders(s, date.today()) == 1
-        assert reminders.expiry_reminders(s, date.today()) == 0  # run again: nothing twice
+        assert reminders.expiry_reminders(s, amsterdam_today()) == 1
+        assert reminders.expiry_reminders(s, amsterdam_today()) == 0  # run again: nothing twice
         s.commit()
     assert _queued(engine) == [("family.expiry_4w", f"household:{w['MAIL']}", 3_750)]
     with smtp_server() as (inbox, url):
@@ -71,8 +72,8 @@ def test_no_reminder_outside_the_windows_and_the_last_one_a_week_before(
 ) -> None:
     w = _world(engine, days_left=40)
     with app.app_context(), Session(engine) as s:
-        assert reminders.expiry_reminders(s, date.today()) == 0
-        assert reminders.expiry_reminders(s, date.today() + timedelta(days=33)) == 1
+        assert reminders.expiry_reminders(s, amsterdam_today()) == 0
+        assert reminders.expiry_reminders(s, amsterdam_today() + timedelta(days=33)) == 1
         s.commit()
     assert _queued(engine) == [("family.expiry_1w", f"household:{w['MAIL']}", 3_750)]
 
@@ -105,13 +106,13 @@ def test_one_click_unsubscribe_stops_reminders_and_the_page_switches_them_back_o
     answer = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.get_json() == {"status": "unsubscribed"}
     with app.app_context(), Session(engine) as s:
-        assert reminders.expiry_reminders(s, date.today()) == 0
+        assert reminders.expiry_reminders(s, amsterdam_today()) == 0
         s.rollback()
     page = client.get(path + "?lang=nl").get_data(as_text=True)
     assert "Herinneringen voordat uw budget vervalt" in page
     client.post(path, data={"reminders": "on"})
     with app.app_context(), Session(engine) as s:
-        assert reminders.expiry_reminders(s, date.today()) == 1
+        assert reminders.expiry_reminders(s, amsterdam_today()) == 1
     assert client.get(path[:-3] + "xyz").status_code == 404  # a forged link changes nothing
 
 

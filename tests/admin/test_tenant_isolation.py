@@ -7,13 +7,12 @@ of this one, with each method the rule accepts; the answer must be 403 or 404.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from admin.settlement import services as settlement
+from kindpakket.time import today as amsterdam_today
 from tests.admin import workload as w
 
 rapp = w.rapp  # fixture
@@ -31,7 +30,7 @@ def _foreign_ids(engine: Engine) -> dict[str, int]:
         household, vouchers = w.f.family(s, world.other_fund, reference="X-1")
         redemption = w.pay(s, world.other_fund, world.other_shop, vouchers[0], 500)
         world.other_shop.iban = "NL18RABO0123459876"
-        batch = settlement.settle(s, world.other_fund, until=datetime.now(UTC).date(), actor="test")
+        batch = settlement.settle(s, world.other_fund, until=amsterdam_today(), actor="test")
         s.commit()
         return {
             "fund_id": world.other_fund.id,

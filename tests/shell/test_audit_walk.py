@@ -13,7 +13,7 @@ import io
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from admin.models import SettlementBatch
 from kindpakket.cli import main
+from kindpakket.time import today as amsterdam_today
 from ledger import checkpoint as ckpt
 from ledger import witness as wit
 from merchant.models import ShopUser
@@ -37,7 +38,7 @@ from wallet.models import FamilySession, Fund, Municipality
 from wallet.passmodels import Pass
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-TODAY = date.today().isoformat()
+TODAY = amsterdam_today().isoformat()
 
 # Routes that change no lasting state, or whose record is not the audit log. Reviewed.
 ROUTES_WITHOUT_EVENT = {
@@ -332,7 +333,7 @@ def walk_municipality(walk: Walk) -> None:
         [("shop.renamed", {w.a, w.b})],  # its payouts in B's fund carry the name too
         lambda: _ok(adm.post(f"/admin/shops/{w.shop}/name", data={"name": "Fietsen Spaak BV"})),
     )
-    start = date.today() - timedelta(days=1)
+    start = amsterdam_today() - timedelta(days=1)
     fund_form = {
         "name": "Kindpakket Walk",
         "start": start.isoformat(),

@@ -6,7 +6,7 @@ entry in ``COMMANDS_WITHOUT_EVENT``) fails the test.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from admin.models import SettlementBatch
+from kindpakket.time import today as amsterdam_today
 from merchant.models import Shop
 from tests.admin import workload
 from tests.shell import audit_walk_world as ww
 from tests.shell.test_audit_walk import COMMANDS_WITHOUT_EVENT, commands
 from wallet.models import Fund, Municipality, Voucher
 
-TODAY = date.today()
+TODAY = amsterdam_today()
 
 
 def _pay(engine: Engine, world: ww.World, cents: int) -> None:

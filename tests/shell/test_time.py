@@ -51,3 +51,21 @@ def test_days_are_amsterdam_days() -> None:
     assert clock.day_start(date(2026, 12, 1)) == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
         clock.local_day(datetime(2026, 11, 30, 12, 0))  # whose noon? refused
+
+
+def test_the_municipalitys_today_is_asked_of_kindpakket_time_only() -> None:
+    """``date.today()`` is the server's day (UTC on most servers): from 23:00 UTC in winter it
+    is still yesterday in Amsterdam, so a bank booking or a printed letter got the wrong date
+    for an hour every night, and tests comparing it with the ledger's days failed then."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    wrong = ("date.today()", "datetime.now(UTC).date()", "datetime.utcnow().date()")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("kindpakket", "wallet", "merchant", "admin", "ledger", "tests", "bench")
+        for path in sorted((root / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(w in line for w in wrong) and path.name != "test_time.py"
+    ]
+    assert not found, found
