@@ -44,8 +44,7 @@ def _wait(path: Path, child: subprocess.Popen[bytes] | None = None) -> None:
 
 def child(kind: str, target: str, what: str, count: int, signals: Path) -> None:
     """Set up, warm up, then answer ``count`` requests between the parent's two signals."""
-    from bench.bench_payments import AMOUNT, _seed, _tokens
-    from kindpakket.seeding import rows as fx
+    from bench.bench_payments import AMOUNT, _seed, _tokens, cashier_client, plain_client
 
     logging.disable(logging.CRITICAL)
     database = fresh_database(kind, name=f"kp_bench_instr_{os.getpid()}")
@@ -55,25 +54,10 @@ def child(kind: str, target: str, what: str, count: int, signals: Path) -> None:
         seeded = _seed(engine, instance / "keys")
         texts = _tokens(instance / "keys", seeded["vouchers"], count + WARM_UP)  # type: ignore[arg-type]
         if target == "plain":
-            from bench import plain_app
-
-            plain_app.create_tables(engine, seeded["vouchers"], 30_000)  # type: ignore[arg-type]
-            os.environ["KINDPAKKET_DATABASE_URL"] = url
-            os.environ["KINDPAKKET_INSTANCE_DIR"] = str(instance)
-            client = plain_app.create_app().test_client()
-            client.post("/login")
+            client = plain_client(engine, instance, seeded["vouchers"])  # type: ignore[arg-type]
             path = "/pay"
         else:
-            from kindpakket import create_app
-
-            app = create_app(
-                {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "bench"}
-            )
-            app.config["WTF_CSRF_ENABLED"] = False
-            client = app.test_client()
-            form = {"email": seeded["cashier"], "password": fx.PASSWORD}
-            if client.post("/merchant/login", data=form).status_code != 302:
-                raise RuntimeError("login failed")
+            _app, client = cashier_client(url, instance, str(seeded["cashier"]))
             path = "/api/v1/merchant/redemptions"
 
         def request(i: int) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -381,21 +382,12 @@ def in_process(kind: str, count: int) -> None:
     """Time payments through ``app.test_client()`` beside /healthz; count SQL per payment."""
     from sqlalchemy import event
 
-    from kindpakket import create_app
-
     with fresh_database(kind, name="kp_bench_pay") as engine, tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
         url = engine.url.render_as_string(hide_password=False)
         seeded = _seed(engine, instance / "keys")
         texts = _tokens(instance / "keys", seeded["vouchers"], 2 * count + 61)  # type: ignore[arg-type]
-        app = create_app(
-            {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-secret"}
-        )
-        app.config["WTF_CSRF_ENABLED"] = False
-        client = app.test_client()
-        form = {"email": seeded["cashier"], "password": fx.PASSWORD}
-        if client.post("/merchant/login", data=form).status_code != 302:
-            raise RuntimeError("login failed")
+        app, client = cashier_client(url, instance, str(seeded["cashier"]))
         statements = [0]
 
         def counted(*_args: object) -> None:
@@ -436,6 +428,39 @@ def _plain_in_process(
     engine: Engine, instance: Path, vouchers: list[int], texts: list[str]
 ) -> float:
     """Return the plain app's milliseconds per payment through its test client."""
+    client = plain_client(engine, instance, vouchers)
+
+    def pay(text: str) -> None:
+        body = {"token": text, "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
+        answer = client.post("/pay", json=body)
+        if answer.status_code != 201:
+            raise RuntimeError(answer.get_data(as_text=True))
+
+    for text in texts[:30]:
+        pay(text)
+    start = time.perf_counter()
+    for text in texts[30:]:
+        pay(text)
+    return 1000 * (time.perf_counter() - start) / max(1, len(texts) - 30)
+
+
+def cashier_client(url: str, instance: Path, cashier: str) -> tuple[Any, Any]:
+    """Return Kindpakket on ``url`` and a test client logged in as ``cashier`` (CSRF off)."""
+    from kindpakket import create_app
+
+    app = create_app(
+        {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-secret"}
+    )
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    form = {"email": cashier, "password": fx.PASSWORD}
+    if client.post("/merchant/login", data=form).status_code != 302:
+        raise RuntimeError("login failed")
+    return app, client
+
+
+def plain_client(engine: Engine, instance: Path, vouchers: list[int]) -> Any:
+    """Create the plain app's tables in ``engine`` and return its logged-in test client."""
     from bench import plain_app
 
     plain_app.create_tables(engine, vouchers, 30_000)
@@ -454,19 +479,7 @@ def _plain_in_process(
             else:
                 os.environ[k] = v
     client.post("/login")
-
-    def pay(text: str) -> None:
-        body = {"token": text, "amount_cents": AMOUNT, "idempotency_key": uuid.uuid4().hex}
-        answer = client.post("/pay", json=body)
-        if answer.status_code != 201:
-            raise RuntimeError(answer.get_data(as_text=True))
-
-    for text in texts[:30]:
-        pay(text)
-    start = time.perf_counter()
-    for text in texts[30:]:
-        pay(text)
-    return 1000 * (time.perf_counter() - start) / max(1, len(texts) - 30)
+    return client
 
 
 def main() -> None:
